@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+// Relevo: compile, rehearse and run zero-downtime migration plans.
+// No outside Swift package: the toolchain plus Debian's C libraries only.
+import PackageDescription
+
+let package = Package(
+    name: "Relevo",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "relevo", targets: ["relevo"]),
+        .library(name: "RelevoCheck", targets: ["RelevoCheck"]),
+    ],
+    targets: [
+        // C libraries from Debian, exposed to Swift (see docs/architecture.md).
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1",
+                       providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CLDAP", pkgConfig: "ldap",
+                       providers: [.apt(["libldap2-dev"])]),
+        .systemLibrary(name: "CSSH2", pkgConfig: "libssh2",
+                       providers: [.apt(["libssh2-1-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        // Plain C functions for what Swift cannot call: variadic functions and
+        // function-like macros of libcurl and libssh2.
+        .target(name: "CRelevoShim", dependencies: ["CCurl", "CSSH2"]),
+
+        // Library targets: all the work happens here.
+        .target(name: "RelevoBasics"),
+        .target(name: "RelevoYAML", dependencies: ["RelevoBasics", "CYAML"]),
+        .target(name: "RelevoPlan", dependencies: ["RelevoBasics"]),
+        .target(name: "RelevoCheck", dependencies: ["RelevoBasics", "RelevoYAML", "RelevoPlan"]),
+        .target(name: "RelevoLint", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoCheck"]),
+        .target(name: "RelevoCLI", dependencies: ["RelevoBasics", "RelevoYAML", "RelevoPlan",
+                                                  "RelevoCheck", "RelevoLint"]),
+        // The executable is a few lines calling RelevoCLI.
+        .executableTarget(name: "relevo", dependencies: ["RelevoCLI"]),
+
+        .testTarget(name: "RelevoYAMLTests", dependencies: ["RelevoYAML", "RelevoBasics"]),
+        .testTarget(name: "RelevoCheckTests", dependencies: ["RelevoCheck", "RelevoPlan", "RelevoBasics", "RelevoYAML"]),
+        .testTarget(name: "RelevoLintTests", dependencies: ["RelevoLint", "RelevoCheck", "RelevoPlan", "RelevoBasics"]),
+        .testTarget(name: "RelevoCLITests", dependencies: ["RelevoCLI", "RelevoCheck", "RelevoLint", "RelevoBasics"]),
+        .testTarget(name: "NativeLibrariesTests",
+                    dependencies: ["CYAML", "CLDAP", "CSSH2", "CCurl", "CSQLite", "CRelevoShim"]),
+    ]
+)

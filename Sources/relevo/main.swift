@@ -1,0 +1,3 @@
+import RelevoCLI
+
+Relevo.main()
