@@ -1,0 +1,33 @@
+import Foundation
+import RelevoBasics
+import RelevoPlan
+
+extension CheckPass {
+    /// Pass 6: a step that changes live state has an inverse, or its phase
+    /// says what happens on failure.
+    mutating func safety() {
+        for phase in plan.phases where phase.onFailure == nil {
+            for step in phase.steps {
+                guard let op = step.spec, op.changesLiveState, op.inverse == nil else { continue }
+                report(Codes.noInverse, "'\(op.name)' cannot be undone and phase '\(phase.name.name)' has no 'on-failure'",
+                       at: step.operation.range,
+                       help: "add `on-failure: { undo: true, notify: ..., then: halt }` to the phase")
+            }
+        }
+    }
+
+    /// Pass 7: the fixture files a dry run reads exist.
+    mutating func fixtures(base: String) {
+        guard let fx = plan.fixtures else { return }
+        var paths: [(String, SourceRange)] = []
+        if let d = fx.directory { paths.append((d.path, d.range)) }
+        for (host, path) in fx.hosts { paths.append((path, host.range)) }
+        for (path, range) in paths {
+            let full = path.hasPrefix("/") ? path : (base as NSString).appendingPathComponent(path)
+            if !FileManager.default.fileExists(atPath: full) {
+                report(Codes.fixtureMissing, "fixture '\(path)' does not exist", at: range,
+                       help: "paths are relative to the plan's folder")
+            }
+        }
+    }
+}
