@@ -302,8 +302,10 @@ struct PlanBuilder {
         if let c = f["canary"] { p.canary = reader.int(c.value, "'canary' of \(ctx)", min: 0) }
         if let c = f["concurrency"] { p.concurrency = reader.int(c.value, "'concurrency' of \(ctx)", min: 1) }
         if let r = f["rehearsal"] { p.rehearsal = reader.bool(r.value, "'rehearsal' of \(ctx)") ?? false }
+        let before = reader.diagnostics.count
         if let s = f["steps"] { p.steps = steps(s.value, gates: false, ctx) }
         if let g = f["gates"] { p.gates = steps(g.value, gates: true, ctx) }
+        p.incomplete = reader.diagnostics.count > before
         if f["steps"] == nil && f["gates"] == nil {
             reader.report(Codes.missingKey, "\(ctx) has neither 'steps' nor 'gates'", at: name.range)
         }

@@ -122,7 +122,7 @@ struct Reader {
     // MARK: Templates
 
     /// Parses `${field}` placeholders; offsets are columns from the node's start.
-    mutating func template(_ node: YAMLNode, _ text: String) -> Template? {
+    mutating func template(_ node: YAMLNode, _ text: String, offset base: Int = 0) -> Template? {
         var parts: [Template.Part] = []
         var literal = ""
         let scalars = Array(text.unicodeScalars)
@@ -140,7 +140,7 @@ struct Reader {
                     $0.properties.isAlphabetic && $0.isASCII || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
                 }
                 if j >= scalars.count || !valid {
-                    let offset = columnOffset(of: i, in: node, text: text)
+                    let offset = base + columnOffset(of: i, in: node, text: text)
                     report(Codes.badTemplate,
                            j >= scalars.count ? "unterminated '${' placeholder" : "'${\(name)}' is not a valid placeholder",
                            at: node.range.subrange(columnOffset: offset, length: min(j, scalars.count) - i + 1),
@@ -149,7 +149,7 @@ struct Reader {
                     break
                 }
                 if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }
-                parts.append(.field(name, offset: columnOffset(of: i, in: node, text: text)))
+                parts.append(.field(name, offset: base + columnOffset(of: i, in: node, text: text)))
                 i = j + 1
             } else {
                 literal.unicodeScalars.append(scalars[i])
@@ -244,11 +244,7 @@ struct Reader {
             let storeRange = r.subrange(columnOffset: quote, length: store.unicodeScalars.count)
             let pathText = String(s[s.index(after: colon)...])
             let pathOffset = store.unicodeScalars.count + 1
-            guard var t = template(node, pathText) else { return nil }
-            t.parts = t.parts.map {
-                if case .field(let f, let o) = $0 { return .field(f, offset: o + pathOffset) }
-                return $0
-            }
+            guard let t = template(node, pathText, offset: pathOffset) else { return nil }
             return Value(.storePath(store: Ref(store, at: storeRange), path: t), at: r)
         case .absolutePath:
             guard let s = string(node, what) else { return nil }

@@ -244,6 +244,9 @@ public struct Phase: Sendable {
     public var gates: [Step]
     public var onFailure: Contingency?
     public var range: SourceRange
+    /// True when a step or gate could not be read: analyses that need the
+    /// whole pipeline (flows) skip the phase rather than report follow-ups.
+    public var incomplete: Bool = false
 
     public var isPerSet: Bool { forEach != nil }
     public init(name: Ref, after: [Ref]? = nil, forEach: Ref? = nil, condition: Condition? = nil, canary: Int? = nil, concurrency: Int? = nil, rehearsal: Bool, steps: [Step], gates: [Step], onFailure: Contingency? = nil, range: SourceRange) {

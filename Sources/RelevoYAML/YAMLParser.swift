@@ -197,7 +197,8 @@ public final class YAMLParser {
             stack.append(.sequence(start: s, anchor: a, tag: t, items: items, weight: w + weight))
         case .mapping(let s, let a, let t, var pairs, let pendingKey, var seen, let w):
             if let key = pendingKey {
-                pairs.append(YAMLPair(key: key, value: node))
+                // A refused key (duplicate, merge) keeps its diagnostic and loses its value.
+                if key.tag != Self.refusedKeyTag { pairs.append(YAMLPair(key: key, value: node)) }
                 stack.append(.mapping(start: s, anchor: a, tag: t, pairs: pairs, pendingKey: nil,
                                       seen: seen, weight: w + weight))
                 return
@@ -207,23 +208,29 @@ public final class YAMLParser {
                     YAMLCodes.structure, "a mapping key must be a plain string, not \(node.kindDescription)",
                     at: node.range))
             }
+            var key = node
             if style == .plain && name == "<<" || node.tag == "tag:yaml.org,2002:merge" {
+                key.tag = Self.refusedKeyTag
                 diagnostics.append(Diagnostic(
                     YAMLCodes.mergeKey, "merge keys ('<<') are not accepted", at: node.range,
                     help: "write the keys out in this mapping"))
             } else if let first = seen[name] {
+                key.tag = Self.refusedKeyTag
                 diagnostics.append(Diagnostic(
                     YAMLCodes.duplicateKey, "duplicate key '\(name)'", at: node.range,
                     help: "keep one of the two", notes: [DiagnosticNote(range: first, message: "first defined here")]))
             } else {
                 seen[name] = node.range
             }
-            stack.append(.mapping(start: s, anchor: a, tag: t, pairs: pairs, pendingKey: node,
+            stack.append(.mapping(start: s, anchor: a, tag: t, pairs: pairs, pendingKey: key,
                                   seen: seen, weight: w + weight))
         }
     }
 
     // MARK: - Helpers
+
+    /// Marks a key whose pair is left out of the tree (its error is reported).
+    private static let refusedKeyTag = "relevo:refused-key"
 
     private static let coreTags: Set<String> = [
         "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",

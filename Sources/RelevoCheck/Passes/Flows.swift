@@ -9,7 +9,7 @@ extension CheckPass {
     /// a flow still writing there, or deliveries in flight when the set was
     /// redirected away from it and the last copy made a single pass.
     mutating func flows() {
-        for phase in plan.phases where phase.isPerSet {
+        for phase in plan.phases where phase.isPerSet && !phase.incomplete {
             guard let setName = phase.forEach?.name, plan.set(setName) != nil else { continue }
             for initial in initialStates(phase, set: setName) {
                 analyse(phase, set: setName, initial: initial)
