@@ -41,6 +41,7 @@ let package = Package(
         .testTarget(name: "RelevoCheckTests", dependencies: ["RelevoCheck", "RelevoPlan", "RelevoBasics", "RelevoYAML"]),
         .testTarget(name: "RelevoLintTests", dependencies: ["RelevoLint", "RelevoCheck", "RelevoPlan", "RelevoBasics"]),
         .testTarget(name: "RelevoCLITests", dependencies: ["RelevoCLI", "RelevoCheck", "RelevoLint", "RelevoBasics"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["RelevoCheck", "RelevoLint", "RelevoBasics"]),
         .testTarget(name: "NativeLibrariesTests",
                     dependencies: ["CYAML", "CLDAP", "CSSH2", "CCurl", "CSQLite", "CRelevoShim"]),
     ]

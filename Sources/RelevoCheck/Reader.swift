@@ -256,8 +256,11 @@ struct Reader {
         case .localFile:
             return string(node, what).map { Value(.string($0), at: r) }
         case .owner:
-            guard let s = string(node, what) else { return nil }
-            let parts = s.split(separator: ":", omittingEmptySubsequences: false)
+            guard let s = string(node, what), let t = template(node, s) else { return nil }
+            // Placeholders (a user's own name) are checked at run time; the
+            // rest must have the user:group shape.
+            let skeleton = t.parts.map { if case .literal(let l) = $0 { l } else { "x" } }.joined()
+            let parts = skeleton.split(separator: ":", omittingEmptySubsequences: false)
             let valid = parts.count == 2 && parts.allSatisfy { p in
                 !p.isEmpty && p.count <= 32 && !p.hasPrefix("-")
                     && p.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") }
@@ -266,7 +269,7 @@ struct Reader {
                 report(Codes.invalidValue, "\(what) must be user:group, not '\(s)'", at: r)
                 return nil
             }
-            return Value(.string(s), at: r)
+            return Value(t.isLiteral ? .string(s) : .template(t), at: r)
         case .list(let element):
             guard let items = node.items else {
                 report(Codes.wrongType, "\(what) must be a list, not \(node.kindDescription)", at: r)

@@ -69,7 +69,7 @@ extension CheckPass {
             let store = self.store(storeRef)
             placeholders(path, in: value, type: type, phase: phase, set: set)
             if let store { containment(path, in: value, store: store) }
-        case (.template, .template(let t)), (.email, .template(let t)), (.dn, .template(let t)):
+        case (.template, .template(let t)), (.email, .template(let t)), (.dn, .template(let t)), (.owner, .template(let t)):
             placeholders(t, in: value, type: type, phase: phase, set: set)
         case (.list(let inner), .list(let items)):
             for item in items { check(item, inner, step: step, phase: phase, set: set) }
