@@ -67,4 +67,11 @@ public struct CheckResult: Sendable {
     public var diagnostics: [Diagnostic]
 
     public var hasErrors: Bool { diagnostics.hasErrors }
+
+    public init(source: SourceFile, plan: Plan?, graph: PlanGraph?, diagnostics: [Diagnostic]) {
+        self.source = source
+        self.plan = plan
+        self.graph = graph
+        self.diagnostics = diagnostics
+    }
 }

@@ -9,6 +9,12 @@ public struct LoadedPlan: Sendable {
     public var source: SourceFile
     public var plan: Plan?
     public var diagnostics: [Diagnostic]
+
+    public init(source: SourceFile, plan: Plan?, diagnostics: [Diagnostic]) {
+        self.source = source
+        self.plan = plan
+        self.diagnostics = diagnostics
+    }
 }
 
 /// Reads a plan file: YAML → `Plan`, checking every key and the type of every

@@ -1,3 +1,4 @@
+// The relevo executable: all of it lives in RelevoCLI.
 import RelevoCLI
 
 Relevo.main()

@@ -53,22 +53,20 @@ import RelevoBasics
         #expect(doc.diagnostics.isEmpty)
     }
 
-    @Test func billionLaughsFailsFastWithoutGrowingMemory() throws {
+    @Test func billionLaughsIsRefusedAtTheAliasThatCrossesTheBound() throws {
         var text = "l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
         for level in 1...9 {
             let refs = Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ")
             text += "l\(level): &l\(level) [\(refs)]\n"
         }
-        let clock = ContinuousClock()
-        var doc: YAMLDocument?
-        let elapsed = clock.measure { doc = parse(text) }
-        let d = try #require(doc)
+        let d = parse(text)
         #expect(d.root == nil)
         #expect(d.diagnostics.map(\.id) == ["E005"])
-        // Expansion passes 100,000 nodes at level 4 (10^5 lol's); the error points there.
+        // Expansion passes 100,000 nodes at level 4 (10^5 lol's): the parser
+        // stops there, on line 5 of 10, having built no expanded tree (aliases
+        // share the anchored node). Speed and memory are measured, not
+        // asserted: `/usr/bin/time -v relevo check examples/alias-bomb.yaml`.
         #expect(d.diagnostics.first?.range?.start.line == 5)
-        // Not a timing assertion on speed: a sanity bound ten thousand times the expected cost.
-        #expect(elapsed < .seconds(5))
     }
 
     @Test func limitsAliasUses() {

@@ -62,17 +62,36 @@ extension CheckPass {
                 let sid = "\(isGate ? "gate" : "step"):\(p.name.name).\(i + 1)"
                 add(sid, isGate ? .gate : .step, step.operation.name, detail: step.operation.name, line: step.range.start.line)
                 edge(pid, sid, .runs, String(i + 1))
-                for r in step.parameters.entries.flatMap(\.value.refs) {
-                    for prefix in ["element", "redirect", "notify", "set", "host"] where g.node("\(prefix):\(r.name)") != nil {
-                        edge(sid, "\(prefix):\(r.name)", .uses)
-                        break
-                    }
-                }
+                for (target, name) in uses(step) { edge(sid, target, .uses, name) }
             }
             for n in p.onFailure?.notify ?? [] { edge(pid, "notify:\(n.name)", .uses, "on failure") }
         }
         g.phaseOrder = phaseOrder()
         return g
+    }
+
+    /// The nodes a step acts on, by parameter type: elements (and the store
+    /// of a STORE:PATH), redirect points, notify targets, sets and hosts.
+    /// Redirect values and plain strings are not nodes.
+    private func uses(_ step: Step) -> [(String, String)] {
+        guard let op = step.spec else { return [] }
+        func targets(_ value: Value, _ type: ParamType) -> [String] {
+            switch (type, value.content) {
+            case (.element, .ref(let r)): ["element:\(r.name)"]
+            case (.storePath, .storePath(let store, _)): ["element:\(store.name)"]
+            case (.redirect, .ref(let r)): ["redirect:\(r.name)"]
+            case (.notify, .ref(let r)): ["notify:\(r.name)"]
+            case (.set, .ref(let r)): ["set:\(r.name)"]
+            case (.host, .ref(let r)): ["host:\(r.name)"]
+            case (.list(let inner), .list(let items)): items.flatMap { targets($0, inner) }
+            default: []
+            }
+        }
+        return step.parameters.entries.flatMap { entry in
+            op.parameters.first { $0.name == entry.name.name }.map { spec in
+                targets(entry.value, spec.type).map { ($0, entry.name.name) }
+            } ?? []
+        }
     }
 
     /// A topological order of the phases (stable: declaration order among

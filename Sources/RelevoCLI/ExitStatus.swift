@@ -1,0 +1,21 @@
+/// The exit statuses of `relevo`, documented in docs/cli.md (EXIT STATUS).
+public enum ExitStatus: Int32, Sendable, CaseIterable {
+    /// The command did what was asked; checked plans have no errors.
+    case success = 0
+    /// A plan has errors (or warnings, with `--strict`).
+    case planErrors = 1
+    /// The command line is wrong: unknown command or option, missing argument.
+    case usage = 2
+    /// A file could not be read.
+    case unreadable = 3
+
+    /// One line for help texts.
+    var meaning: String {
+        switch self {
+        case .success: "success; for check and graph, the plans have no errors"
+        case .planErrors: "a plan has errors (or warnings, with --strict)"
+        case .usage: "usage error: unknown command or option, missing or bad argument"
+        case .unreadable: "a file could not be read"
+        }
+    }
+}
