@@ -7,7 +7,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     /// The command line is wrong: unknown command or option, missing argument.
     case usage = 2
     /// A file could not be read.
-    case unreadable = 3
+    case unreadable = 4
 
     /// One line for help texts.
     var meaning: String {

@@ -30,28 +30,28 @@ struct CheckCommandTests {
         #expect(run.stderr.isEmpty)
     }
 
-    @Test("an unreadable file exits 3 and is reported on stderr")
+    @Test("an unreadable file exits 4 and is reported on stderr")
     func unreadable() {
         let folder = PlanFolder()
         let run = relevo(["check", folder.path + "/missing.yaml"])
-        #expect(run.status == 3)
+        #expect(run.status == 4)
         #expect(run.stdout.isEmpty)
         #expect(folder.normalise(run.stderr) == "relevo: error: cannot read missing.yaml: no such file\n")
-        #expect(relevo(["check", folder.path]).status == 3, "a directory is not a plan")
+        #expect(relevo(["check", folder.path]).status == 4, "a directory is not a plan")
     }
 
-    @Test("a file that is not UTF-8 cannot be read (exit 3); `--` allows a plan named like an option")
+    @Test("a file that is not UTF-8 cannot be read (exit 4); `--` allows a plan named like an option")
     func notUTF8AndDashes() throws {
         let folder = PlanFolder()
         let binary = folder.path + "/latin1.yaml"
         try Data([0x70, 0x6C, 0x61, 0x6E, 0x3A, 0x20, 0xE9, 0xFF]).write(to: URL(fileURLWithPath: binary))
         let run = relevo(["check", binary])
-        #expect(run.status == 3)
+        #expect(run.status == 4)
         #expect(run.stderr.contains("not UTF-8"))
 
         #expect(relevo(["check", "-odd.yaml"]).status == 2, "an option, unknown")
         let dashed = relevo(["check", "--", "-relevo-no-such-plan.yaml"])
-        #expect(dashed.status == 3, "after --, a file name")
+        #expect(dashed.status == 4, "after --, a file name")
         #expect(dashed.stderr.contains("cannot read -relevo-no-such-plan.yaml"))
     }
 
@@ -60,7 +60,7 @@ struct CheckCommandTests {
         let folder = PlanFolder()
         let broken = folder.write("broken.yaml", Plans.broken)
         let run = relevo(["check", broken, folder.path + "/missing.yaml"])
-        #expect(run.status == 3)
+        #expect(run.status == 4)
         #expect(run.stdout.contains("error[E020]"))
     }
 

@@ -78,7 +78,7 @@ struct GraphTests {
         #expect(relevo(["graph"]).status == 2)
         #expect(relevo(["graph", plan, plan]).status == 2)
         #expect(relevo(["graph", plan, "--format", "svg"]).status == 2)
-        #expect(relevo(["graph", folder.path + "/missing.yaml"]).status == 3)
+        #expect(relevo(["graph", folder.path + "/missing.yaml"]).status == 4)
     }
 
     @Test("DOT strings escape quotes, backslashes, newlines and control characters")

@@ -64,11 +64,11 @@ struct SARIFTests {
         #expect(invocation["executionSuccessful"] as? Bool == true)
     }
 
-    @Test("an unreadable file: an unsuccessful invocation with a notification, exit 3")
+    @Test("an unreadable file: an unsuccessful invocation with a notification, exit 4")
     func unreadable() throws {
         let folder = PlanFolder()
         let (status, log) = try sarif([folder.path + "/missing.yaml"])
-        #expect(status == 3)
+        #expect(status == 4)
         let run = try #require((log["runs"] as? [[String: Any]])?.first)
         let invocation = try #require((run["invocations"] as? [[String: Any]])?.first)
         #expect(invocation["executionSuccessful"] as? Bool == false)
