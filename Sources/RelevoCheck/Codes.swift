@@ -85,7 +85,12 @@ public enum Codes {
     public static let duplicateName = DiagnosticCode(
         id: "E022", name: "duplicate-name", severity: .error,
         title: "two things share one name",
-        explanation: "Names of hosts, elements, redirect points, flows, sets, phases and notify targets must be unique across the plan, so every reference means one thing.")
+        explanation: """
+        Names are unique within their section (YAML refuses a key written \
+        twice in one mapping), phase names are unique in the phase list, and \
+        elements and redirect points share one namespace because flow paths \
+        name both. So every reference means one thing.
+        """)
     public static let unknownField = DiagnosticCode(
         id: "E030", name: "unknown-field", severity: .error,
         title: "`${field}` names no field of the set",
@@ -99,8 +104,8 @@ public enum Codes {
         A field has a type (string, int, dn, email, path under a store, value \
         of a redirect point) and a parameter accepts some of them: a path \
         parameter takes paths and plain strings (one path segment), not a DN; \
-        a redirect value parameter takes a field holding values of that same \
-        redirect point.
+        a DN takes a dn or a string field; an e-mail address takes an email \
+        or a string field.
         """)
     public static let fieldOutsideSet = DiagnosticCode(
         id: "E032", name: "field-outside-set", severity: .error,
@@ -147,9 +152,11 @@ public enum Codes {
         id: "E051", name: "flow-unresolved", severity: .error,
         title: "a flow that ends nowhere, or a redirect without routes",
         explanation: """
-        A writing flow must end in a store, directly or through a redirect \
-        point whose every value routes to a store. Otherwise Relevo cannot \
-        tell where data goes while a set is migrated.
+        A flow that passes through a per-set redirect point must end in a \
+        store for every value of that point: each value needs a route to a \
+        store. Otherwise Relevo cannot tell where data goes while a set is \
+        migrated. (A writing flow that leaves the system, such as outbound \
+        mail to the Internet, ends in no store and is not analysed.)
         """)
     public static let undoStrands = DiagnosticCode(
         id: "E052", name: "undo-strands-data", severity: .error,

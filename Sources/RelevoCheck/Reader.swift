@@ -215,7 +215,8 @@ struct Reader {
             return Value(.string(s), at: r)
         case .ldapURL:
             guard let s = string(node, what) else { return nil }
-            guard ["ldap://", "ldaps://", "ldapi://"].contains(where: { s.hasPrefix($0) }), s.count > 8 else {
+            let scheme = ["ldap://", "ldaps://", "ldapi://"].first { s.hasPrefix($0) }
+            guard let scheme, s.count > scheme.count else {
                 report(Codes.invalidValue, "\(what): '\(s)' is not an ldap://, ldaps:// or ldapi:// URL", at: r)
                 return nil
             }

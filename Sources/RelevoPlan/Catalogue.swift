@@ -48,13 +48,13 @@ public indirect enum ParamType: Sendable, CustomStringConvertible {
         case .string: "a string"
         case .int(let min): min > 0 ? "an integer ≥ \(min)" : "an integer"
         case .bool: "true or false"
-        case .duration: "a duration (30s, 5m, 2h)"
+        case .duration: "a duration (250ms, 30s, 5m, 2h, 1d, or seconds)"
         case .oneOf(let values): "one of " + values.map { "'\($0)'" }.joined(separator: ", ")
         case .template: "a string (may use ${field})"
         case .email: "an e-mail address"
         case .dn: "an LDAP DN"
         case .filter: "an LDAP filter"
-        case .ldapURL: "an ldap:// or ldaps:// URL"
+        case .ldapURL: "an ldap://, ldaps:// or ldapi:// URL"
         case .host: "a host name"
         case .element(let kinds):
             kinds.isEmpty ? "an element name" : "the name of a " + kinds.map(\.rawValue).joined(separator: " or ") + " element"
@@ -164,7 +164,11 @@ public enum ElementKind: String, Sendable, CaseIterable {
                         ParamSpec("password", .secret, required: true, "master password, as a secret reference"),
                     ]), "a master login for gates on other users' mailboxes")]
         case .pop3:
-            return [on, port, tls, login]
+            return [on, port, tls, login,
+                    ParamSpec("master", .record([
+                        ParamSpec("user", .string, required: true, "master user name"),
+                        ParamSpec("password", .secret, required: true, "master password, as a secret reference"),
+                    ]), "a master login for gates on other users' mailboxes")]
         case .http:
             return [on, port, ParamSpec("path", .string, "URL path probed (default /)"),
                     ParamSpec("tls", .bool, "https")]

@@ -18,6 +18,7 @@ import RelevoYAML
       store-old: { kind: maildir-store, on: old, root: /srv/mail }
       store-new: { kind: maildir-store, on: new, root: /srv/mail }
       smtp-new: { kind: smtp, on: new, port: 25 }
+      imap-new: { kind: imap, on: new, port: 143 }
     redirects:
       mailhost:
         at: directory
@@ -97,6 +98,13 @@ import RelevoYAML
              at: "remove"),
         Case(id: "W001", old: "    on-failure: { undo: true, then: halt }\n",
              new: "    on-failure: { undo: true, then: halt }\nfixtures:\n  directory: no-such.ldif\n", at: "no-such.ldif"),
+        // Second cases for some codes: behaviours added after review.
+        Case(id: "E034", old: "    gates:\n", new: "    gates:\n      - ldap-compare: { at: directory, entry: \"${dn}\", attribute: \"${x}\", expect: a }\n",
+             at: "\"${x}\""),
+        Case(id: "E032", old: "base: \"dc=example\" }", new: "base: \"ou=${uid},dc=example\" }", at: "${uid}"),
+        Case(id: "E014", old: "phases:\n", new: "phases:\n  - name: first\n    canary: 3\n    steps: [{ wait: 1s }]\n", at: "first"),
+        Case(id: "E012", old: "    gates:\n", new: "    gates:\n      - imap-login: { via: imap-new, user: \"${uid}\" }\n", at: "imap-new"),
+        Case(id: "E033", old: "to: \"store-new:${store}\"", new: "to: \"store-new:\"", at: "\"store-new:\""),
     ]
 
     /// Codes produced by other targets' tests (lint suppressions).

@@ -6,6 +6,19 @@ extension CheckPass {
     /// `${field}` placeholders that exist and fit the parameter's type, store
     /// paths that stay under their root, operations in a phase of the right scope.
     mutating func parameters() {
+        for element in plan.elements {
+            for (_, value) in element.parameters.entries { noPlaceholders(value, where: "element '\(element.name.name)'") }
+        }
+        for phase in plan.phases where !phase.isPerSet {
+            var perSetKeys: [String] = []
+            if phase.canary != nil { perSetKeys.append("canary") }
+            if phase.concurrency != nil { perSetKeys.append("concurrency") }
+            if case .continue = phase.onFailure?.then { perSetKeys.append("an error budget") }
+            if !perSetKeys.isEmpty {
+                report(Codes.invalidValue, "phase '\(phase.name.name)' iterates no set: \(perSetKeys.joined(separator: ", ")) has no meaning there",
+                       at: phase.name.range, help: "add 'for-each:' or remove \(perSetKeys.joined(separator: ", "))")
+            }
+        }
         for phase in plan.phases {
             let set = phase.forEach.flatMap { plan.set($0.name) }
             for step in phase.steps + phase.gates {
@@ -15,6 +28,7 @@ extension CheckPass {
                     guard let spec = op.parameters.first(where: { $0.name == name.name }) else { continue }
                     check(value, spec.type, step: step, phase: phase, set: set)
                 }
+                credentials(op, step)
             }
         }
     }
@@ -65,6 +79,9 @@ extension CheckPass {
             if plan.set(r.name) == nil { unknown("set", r, among: setNames) }
         case (.notify, .ref(let r)):
             if plan.notifyTarget(r.name) == nil { unknown("notify target", r, among: notifyNames) }
+        case (.string, .string(let s)) where s.contains("${"):
+            report(Codes.badTemplate, "placeholders are not filled in here: '\(s)' is taken literally",
+                   at: value.range, help: "this parameter is a plain string; only templates, addresses, DNs and paths take ${field}")
         case (.storePath, .storePath(let storeRef, let path)):
             let store = self.store(storeRef)
             placeholders(path, in: value, type: type, phase: phase, set: set)
@@ -83,6 +100,32 @@ extension CheckPass {
             }
         default:
             break
+        }
+    }
+
+    /// Element parameters are fixed: no member is being iterated there.
+    private mutating func noPlaceholders(_ value: Value, where place: String) {
+        switch value.content {
+        case .template(let t):
+            for case .field(let name, let offset) in t.parts {
+                report(Codes.fieldOutsideSet, "'${\(name)}' in \(place): only steps and gates of a per-set phase have a member",
+                       at: value.range.subrange(columnOffset: offset, length: name.unicodeScalars.count + 3))
+            }
+        case .list(let items): items.forEach { noPlaceholders($0, where: place) }
+        case .map(let entries): entries.forEach { noPlaceholders($0.value, where: place) }
+        default: break
+        }
+    }
+
+    /// Login gates need the credentials they use: `auth: master` (the
+    /// default) the element's `master:`, `auth: login` its `login:`.
+    private mutating func credentials(_ op: Operation, _ step: Step) {
+        guard op.name == "imap-login" || op.name == "pop3-login", let via = step.parameters["via"]?.ref,
+              let element = plan.element(via.name), [.imap, .pop3].contains(element.kind) else { return }
+        let auth = step.parameters["auth"]?.string ?? "master"
+        if element.parameters[auth] == nil {
+            report(Codes.missingKey, "'\(op.name)' with auth: \(auth) needs '\(auth):' credentials on element '\(via.name)'",
+                   at: via.range, help: "add `\(auth): { user: ..., password: env:NAME }` to '\(via.name)'")
         }
     }
 
@@ -173,6 +216,11 @@ extension CheckPass {
                 return
             }
             start = i + 1
+        }
+        if flat.isEmpty || flat.allSatisfy({ $0 == "/" || $0 == "." }) {
+            report(Codes.pathEscape, "the path names the whole of store '\(store.name.name)' (\(root))",
+                   at: value.range, help: "name a path under the root, e.g. '\(store.name.name):${store}'")
+            return
         }
         guard flat.first == "/" else { return }
         let prefix = String(String.UnicodeScalarView(flat.prefix { $0 != "\u{1}" }))
