@@ -1,0 +1,267 @@
+import Foundation
+import RelevoCheck
+import RelevoPlan
+
+/// Who answers `approve` steps.
+public enum ApprovalPolicy: Sendable {
+    /// Approvals named here (or `all`) are given; others stop the run, which
+    /// waits (a later `--resume --approve NAME` continues).
+    case given(Set<String>)
+    case all
+}
+
+public struct EngineOptions: Sendable {
+    public var approvals: ApprovalPolicy
+    /// Sets run concurrently for real (live runs); otherwise sets run one
+    /// after the other and concurrency is modelled on the virtual timeline
+    /// (simulation: deterministic for a seed).
+    public var concurrent: Bool
+    public var hooks: EngineHooks
+    public init(approvals: ApprovalPolicy = .given([]), concurrent: Bool = false, hooks: EngineHooks = EngineHooks()) {
+        self.approvals = approvals
+        self.concurrent = concurrent
+        self.hooks = hooks
+    }
+}
+
+/// Runs a checked plan: phases in dependency order, global phases once,
+/// per-set phases once per member (filtered, ordered, canary first, then
+/// bounded concurrency), gates after steps, contingencies on failure; every
+/// step journaled before and after its effect, so a run can be resumed.
+public actor Engine {
+    let plan: Plan
+    let order: [String]
+    let env: any Environment
+    let journal: any JournalStore
+    let options: EngineOptions
+    let observer: @Sendable (EngineEvent) -> Void
+    let started = ContinuousClock.now
+
+    var clock: Double = 0
+    var summary = RunSummary()
+    var halted: String?
+    var waiting: String?
+
+    public init(plan: Plan, graph: PlanGraph, environment: any Environment, journal: any JournalStore,
+                options: EngineOptions, observer: @escaping @Sendable (EngineEvent) -> Void = { _ in }) {
+        self.plan = plan
+        self.order = graph.phaseOrder.isEmpty ? plan.phases.map(\.name.name) : graph.phaseOrder
+        self.env = environment
+        self.journal = journal
+        self.options = options
+        self.observer = observer
+    }
+
+    /// Runs (or resumes) the plan and returns what happened.
+    public func run() async throws -> RunSummary {
+        emit(.runStarted, message: plan.name)
+        for name in order {
+            guard halted == nil, waiting == nil, let phase = plan.phase(name) else { break }
+            if phase.isPerSet {
+                try await runPerSet(phase)
+            } else {
+                try await runGlobal(phase)
+            }
+        }
+        summary.halted = halted != nil
+        summary.haltReason = halted
+        summary.waitingFor = waiting
+        summary.seconds = clock
+        emit(halted != nil ? .halted : .runFinished, message: halted ?? waiting ?? "done")
+        return summary
+    }
+
+    // MARK: - Phases
+
+    private func runGlobal(_ phase: Phase) async throws {
+        let name = phase.name.name
+        if let done = try journal.setStates(phase: name).first(where: { $0.set == nil }),
+           [.migrated, .skipped].contains(done.state) {
+            summary.phases.append(.init(name: name, perSet: false, state: done.state.rawValue, seconds: 0, setSeconds: []))
+            return
+        }
+        emit(.phaseStarted, phase: name)
+        let start = clock
+        let result = try await runPipeline(phase, member: nil, start: start)
+        clock = result.end
+        switch result.state {
+        case .migrated:
+            emit(.phaseFinished, phase: name)
+        case .waiting:
+            break
+        default:
+            halted = "phase '\(name)' failed: \(result.message)"
+        }
+        summary.phases.append(.init(name: name, perSet: false, state: result.state.rawValue,
+                                    seconds: result.end - start, setSeconds: []))
+    }
+
+    private func runPerSet(_ phase: Phase) async throws {
+        let name = phase.name.name
+        emit(.phaseStarted, phase: name)
+        let members = try await selectMembers(phase)
+        let states = Dictionary(try journal.setStates(phase: name).compactMap { s in s.set.map { ($0, s.state) } },
+                                uniquingKeysWith: { a, _ in a })
+        // Members refused for unsafe data were recorded as skipped: reported,
+        // never acted upon, and not counted against the error budget.
+        let refused = states.values.filter { $0 == .skipped }.count
+        summary.sets.refused += refused
+        summary.sets.failed += refused
+        let total = members.count + refused
+        summary.sets.total += total
+        var failures = states.values.filter { $0 == .failed || $0 == .undone }.count
+        let start = clock
+        var setSeconds: [Double] = []
+        let concurrency = effectiveConcurrency(phase)
+        let canary = phase.canary ?? 0
+        var lanes = [Double](repeating: clock, count: concurrency)
+        var haltAt: Double?
+
+        for member in members {
+            let state = states[member.key] ?? .pending
+            if [.migrated, .failed, .undone, .skipped].contains(state) {
+                count(state)
+                continue
+            }
+            // Start time on the timeline: a canary waits for everything
+            // before it; other sets take the first free lane.
+            let startAt: Double
+            let lane: Int
+            if member.index < canary {
+                startAt = lanes.max() ?? clock
+                lane = -1
+            } else {
+                lane = lanes.indices.min { lanes[$0] < lanes[$1] } ?? 0
+                startAt = lanes[lane]
+            }
+            if let h = haltAt, startAt >= h { break }   // not in flight when the run halted
+            if halted != nil && haltAt == nil { break }
+            if waiting != nil { break }
+            let result = try await runPipeline(phase, member: member, start: startAt)
+            if lane < 0 {
+                lanes = lanes.map { _ in result.end }
+            } else {
+                lanes[lane] = result.end
+            }
+            setSeconds.append(result.end - startAt)
+            count(result.state.setState)
+            if result.state == .failed || result.state == .undone {
+                failures += 1
+                if let reason = haltReason(phase, failures: failures, total: total, last: result.message, set: member.key) {
+                    halted = reason
+                    haltAt = haltAt ?? result.end
+                }
+            }
+            if result.state == .waiting { break }
+        }
+        // Members not started stay pending.
+        let started = Set(try journal.setStates(phase: name).filter { $0.state != .pending }.compactMap(\.set))
+        summary.sets.pending += members.filter { !started.contains($0.key) }.count
+        clock = lanes.max() ?? clock
+        emit(.phaseFinished, phase: name)
+        summary.phases.append(.init(name: name, perSet: true, state: halted == nil ? "migrated" : "halted",
+                                    seconds: clock - start, setSeconds: setSeconds))
+    }
+
+    private func count(_ state: SetState) {
+        switch state {
+        case .migrated: summary.sets.migrated += 1
+        case .failed: summary.sets.failed += 1
+        case .undone: summary.sets.undone += 1
+        default: break
+        }
+    }
+
+    /// Nil while the phase may go on; otherwise why the run halts.
+    private func haltReason(_ phase: Phase, failures: Int, total: Int, last: String, set: String) -> String? {
+        let contingency = phase.onFailure ?? Contingency(undo: true, notify: [], then: .halt, range: phase.range)
+        switch contingency.then {
+        case .halt:
+            return "set '\(set)' of phase '\(phase.name.name)' failed: \(last)"
+        case .continue(let budget):
+            switch budget {
+            case .count(let n) where failures > n:
+                return "\(failures) sets of phase '\(phase.name.name)' failed, over the budget of \(n)"
+            case .percent(let p) where total > 0 && Double(failures) * 100 / Double(total) > p:
+                return "\(failures) of \(total) sets of phase '\(phase.name.name)' failed, over the budget of \(p)%"
+            default:
+                return nil
+            }
+        }
+    }
+
+    /// The most sets in flight: the phase's concurrency, bounded by the
+    /// concurrency of every host whose stores the phase copies to or from.
+    private func effectiveConcurrency(_ phase: Phase) -> Int {
+        var n = phase.concurrency ?? 1
+        for step in phase.steps {
+            for (_, value) in step.parameters.entries {
+                guard let store = value.storePath?.store.name, let host = plan.element(store)?.host?.name,
+                      let limit = plan.host(host)?.concurrency else { continue }
+                n = min(n, limit)
+            }
+        }
+        return max(n, 1)
+    }
+
+    /// The phase's members: from the journal on resume (the list is fixed
+    /// when the phase first starts), else enumerated, filtered and ordered.
+    private func selectMembers(_ phase: Phase) async throws -> [SetMember] {
+        let name = phase.name.name
+        let known = try journal.setStates(phase: name)
+        if !known.isEmpty {
+            let decoder = JSONDecoder()
+            return known.compactMap { s in
+                guard s.set != nil, let d = s.detail?.data(using: .utf8) else { return nil }
+                return try? decoder.decode(SetMember.self, from: d)
+            }.sorted { $0.index < $1.index }
+        }
+        guard let setName = phase.forEach?.name, let set = plan.set(setName) else { return [] }
+        let (all, refused) = try await env.members(of: set, plan: plan)
+        var members = all.filter { matches(phase.condition, $0) }
+        if let order = set.order {
+            members.sort { a, b in
+                let (x, y) = order.by.name == "activity"
+                    ? (String(format: "%020.6f", a.activity), String(format: "%020.6f", b.activity))
+                    : (a.fields[order.by.name] ?? "", b.fields[order.by.name] ?? "")
+                if x != y { return order.ascending ? x < y : x > y }
+                return a.key < b.key
+            }
+        }
+        for i in members.indices { members[i].index = i }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        for m in members {
+            let detail = String(decoding: try encoder.encode(m), as: UTF8.self)
+            try journal.setState(phase: name, set: m.key, .pending, detail: detail)
+        }
+        for r in refused {
+            try journal.setState(phase: name, set: r.key, .skipped, detail: r.reason)
+            emit(.setSkipped, phase: name, set: r.key, message: "refused: \(r.reason)")
+        }
+        return members
+    }
+
+    private func matches(_ condition: Condition?, _ member: SetMember) -> Bool {
+        guard let condition else { return true }
+        return condition.clauses.allSatisfy { c in
+            let value = member.fields[c.field.name]
+            return c.equals ? value == c.value.name : value != c.value.name
+        }
+    }
+
+    // MARK: - Events
+
+    func emit(_ kind: EngineEvent.Kind, at: Double? = nil, phase: String? = nil, set: String? = nil,
+              operation: String? = nil, message: String = "", bytes: Int64 = 0) {
+        let time = at ?? (options.concurrent ? elapsed() : clock)
+        let event = EngineEvent(kind, at: time, phase: phase, set: set, operation: operation, message: message, bytes: bytes)
+        try? journal.append(event)
+        observer(event)
+    }
+
+    func elapsed() -> Double {
+        let d = ContinuousClock.now - started
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import RelevoPlan
+
+/// How one pipeline (a global phase, or one set of a per-set phase) ended.
+struct PipelineResult {
+    enum State: String { case migrated, failed, undone, waiting }
+    var state: State
+    var end: Double
+    var message: String
+}
+
+extension PipelineResult.State {
+    var setState: SetState {
+        switch self {
+        case .migrated: .migrated
+        case .failed: .failed
+        case .undone: .undone
+        case .waiting: .running
+        }
+    }
+}
+
+extension Engine {
+    /// Runs a phase's steps then gates for one member (or once, for a
+    /// global phase), starting at `start` on the timeline. Completed steps
+    /// found in the journal are not repeated; a step with an intent and no
+    /// result is read back from the real state. On failure, the phase's
+    /// contingency runs.
+    func runPipeline(_ phase: Phase, member: SetMember?, start: Double) async throws -> PipelineResult {
+        let name = phase.name.name
+        var t = start
+        let records = try journal.records(phase: name, set: member?.key)
+        if !records.isEmpty { emit(.resumed, at: t, phase: name, set: member?.key) }
+        try journal.setState(phase: name, set: member?.key, .running, detail: encoded(member))
+        emit(.setStarted, at: t, phase: name, set: member?.key)
+
+        var completed: [(BoundStep, StepOutcome)] = []
+        let pipeline = phase.steps + phase.gates
+        for (index, step) in pipeline.enumerated() {
+            let bound: BoundStep
+            do {
+                bound = try Binder.bind(step, index: index, phase: phase, member: member, plan: plan)
+            } catch {
+                return try await fail(phase, member: member, at: t, step: nil, partial: nil, completed: completed,
+                                      message: "\(step.operation.name): \(error)")
+            }
+            let record = records.first { $0.key.index == index && !$0.key.undo }
+            if let outcome = record?.outcome, outcome.status == .done {
+                completed.append((bound, outcome))
+                continue
+            }
+            if let outcome = record?.outcome, outcome.status == .failed {
+                // Failed before the crash: its contingency may not have finished.
+                return try await fail(phase, member: member, at: t, step: bound, partial: outcome, completed: completed,
+                                      message: outcome.evidence)
+            }
+            if bound.operation.name == "approve" {
+                let approvalName = bound["name"]?.string ?? name
+                guard try approved(approvalName) else {
+                    waiting = approvalName
+                    return PipelineResult(state: .waiting, end: t, message: "waiting for approval '\(approvalName)'")
+                }
+                try journal.recordIntent(bound.key, detail: "approve \(approvalName)")
+                try journal.recordResult(bound.key, outcome: StepOutcome(status: .done, evidence: "approved"))
+                emit(.approved, at: t, phase: name, set: member?.key, operation: "approve", message: approvalName)
+                continue
+            }
+
+            var prepared: [String: String] = [:]
+            if let record, record.outcome == nil {
+                // In flight when the run stopped: read the real state back.
+                prepared = decode(record.detail)
+                if !bound.isGate, try await env.isDone(bound, prepared: prepared) {
+                    let outcome = StepOutcome(status: .done, undo: prepared, evidence: "found done on resume")
+                    try journal.recordResult(bound.key, outcome: outcome)
+                    completed.append((bound, outcome))
+                    emit(.stepDone, at: t, phase: name, set: member?.key, operation: bound.operation.name,
+                         message: "found done on resume")
+                    continue
+                }
+            } else if !bound.isGate {
+                do {
+                    prepared = try await env.prepare(bound)
+                } catch {
+                    return try await fail(phase, member: member, at: t, step: bound, partial: nil, completed: completed,
+                                          message: "\(bound.operation.name): \(error)")
+                }
+            }
+            try journal.recordIntent(bound.key, detail: encode(prepared))
+
+            var outcome: StepOutcome
+            do {
+                outcome = bound.isGate ? try await env.gate(bound) : try await env.perform(bound, prepared: prepared)
+            } catch let failure as StepFailure {
+                var partial = failure.partial ?? StepOutcome(status: .failed)
+                partial.status = .failed
+                partial.evidence = failure.message
+                partial.undo.merge(prepared) { current, _ in current }
+                try journal.recordResult(bound.key, outcome: partial)
+                t += partial.seconds
+                emit(bound.isGate ? .gateFailed : .stepFailed, at: t, phase: name, set: member?.key,
+                     operation: bound.operation.name, message: failure.message)
+                if bound.isGate { summary.gates.failed += 1 }
+                return try await fail(phase, member: member, at: t, step: bound, partial: partial, completed: completed,
+                                      message: "\(bound.operation.name): \(failure.message)")
+            }
+            options.hooks.afterEffect(bound.key, member?.index ?? -1)
+            outcome.undo.merge(prepared) { current, _ in current }
+            try journal.recordResult(bound.key, outcome: outcome)
+            t += outcome.seconds
+            summary.bytes += outcome.bytes
+            summary.messages += outcome.messages
+            if bound.isGate {
+                if outcome.status == .failed {
+                    summary.gates.failed += 1
+                    emit(.gateFailed, at: t, phase: name, set: member?.key, operation: bound.operation.name,
+                         message: outcome.evidence)
+                    return try await fail(phase, member: member, at: t, step: bound, partial: nil, completed: completed,
+                                          message: "gate \(bound.operation.name): \(outcome.evidence)")
+                }
+                summary.gates.passed += 1
+                emit(.gatePassed, at: t, phase: name, set: member?.key, operation: bound.operation.name,
+                     message: outcome.evidence)
+            } else {
+                emit(.stepDone, at: t, phase: name, set: member?.key, operation: bound.operation.name,
+                     message: outcome.evidence, bytes: outcome.bytes)
+            }
+            completed.append((bound, outcome))
+        }
+        try journal.setState(phase: name, set: member?.key, .migrated, detail: encoded(member))
+        emit(.setMigrated, at: t, phase: name, set: member?.key)
+        return PipelineResult(state: .migrated, end: t, message: "")
+    }
+
+    /// The contingency: undo the completed steps (and the failed one's
+    /// partial effect) in reverse order, notify, and record the set's state.
+    private func fail(_ phase: Phase, member: SetMember?, at start: Double, step failed: BoundStep?,
+                      partial: StepOutcome?, completed: [(BoundStep, StepOutcome)], message: String) async throws -> PipelineResult {
+        let name = phase.name.name
+        var t = start
+        let contingency = phase.onFailure ?? Contingency(undo: true, notify: [], then: .halt, range: phase.range)
+        var undoneAll = true
+        var didUndo = false
+        if contingency.undo {
+            var toUndo = completed
+            if let failed, let partial, !failed.isGate { toUndo.append((failed, partial)) }
+            let undoRecords = try journal.records(phase: name, set: member?.key).filter(\.key.undo)
+            for (step, outcome) in toUndo.reversed() where !step.isGate && step.operation.changesLiveState {
+                guard step.operation.inverse != nil else {
+                    undoneAll = false
+                    continue
+                }
+                var key = step.key
+                key.undo = true
+                if undoRecords.contains(where: { $0.key == key && $0.outcome?.status == .done }) {
+                    didUndo = true
+                    continue
+                }
+                try journal.recordIntent(key, detail: "undo \(step.summary)")
+                do {
+                    let result = try await env.undo(step, outcome: outcome)
+                    try journal.recordResult(key, outcome: result)
+                    t += result.seconds
+                    didUndo = true
+                    emit(.undoDone, at: t, phase: name, set: member?.key, operation: step.operation.name,
+                         message: result.evidence)
+                } catch {
+                    try journal.recordResult(key, outcome: StepOutcome(status: .failed, evidence: "\(error)"))
+                    undoneAll = false
+                    emit(.undoFailed, at: t, phase: name, set: member?.key, operation: step.operation.name,
+                         message: "\(error)")
+                }
+            }
+        } else {
+            undoneAll = false
+        }
+        for target in contingency.notify {
+            guard let notifyTarget = plan.notifyTarget(target.name) else { continue }
+            let what = member.map { "set '\($0.key)' of phase '\(name)'" } ?? "phase '\(name)'"
+            let text = "relevo: \(what) failed: \(message)"
+                + (didUndo ? (undoneAll ? "; its steps were undone" : "; undo was incomplete") : "")
+            do {
+                t += try await env.notify(notifyTarget, message: text)
+                emit(.notified, at: t, phase: name, set: member?.key, operation: "notify", message: "\(target.name): \(text)")
+            } catch {
+                emit(.notified, at: t, phase: name, set: member?.key, operation: "notify",
+                     message: "\(target.name): could not notify: \(error)")
+            }
+        }
+        let state: PipelineResult.State = contingency.undo && undoneAll && didUndo ? .undone
+            : (contingency.undo && undoneAll && completed.isEmpty && partial == nil ? .undone : .failed)
+        try journal.setState(phase: name, set: member?.key, state.setState, detail: encoded(member))
+        emit(state == .undone ? .setUndone : .setFailed, at: t, phase: name, set: member?.key, message: message)
+        return PipelineResult(state: state, end: t, message: message)
+    }
+
+    private func approved(_ name: String) throws -> Bool {
+        if try journal.approvals().contains(name) { return true }
+        switch options.approvals {
+        case .all:
+            try journal.recordApproval(name: name, by: "--approve all")
+            return true
+        case .given(let names) where names.contains(name):
+            try journal.recordApproval(name: name, by: "--approve \(name)")
+            return true
+        default:
+            return false
+        }
+    }
+
+    private func encoded(_ member: SetMember?) -> String? {
+        guard let member else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(member)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private func encode(_ values: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(values)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    private func decode(_ text: String) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+    }
+}
