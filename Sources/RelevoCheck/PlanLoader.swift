@@ -283,13 +283,45 @@ struct PlanBuilder {
     }
 
     mutating func fixtures(_ node: YAMLNode) -> Fixtures? {
-        guard let f = reader.fields(node, in: "fixtures", known: ["directory", "hosts"]) else { return nil }
+        guard let f = reader.fields(node, in: "fixtures", known: ["directory", "directories", "hosts", "dns", "timing"])
+        else { return nil }
         var fx = Fixtures(hosts: [], range: node.range)
         if let d = f["directory"], let s = reader.string(d.value, "'directory' of fixtures") { fx.directory = (s, d.value.range) }
+        if let d = f["directories"], let m = reader.value(d.value, .map(.localFile), "'directories' of fixtures")?.map {
+            fx.directories = m.compactMap { p in p.value.string.map { (element: p.key, path: $0) } }
+        }
         if let h = f["hosts"], let m = reader.value(h.value, .map(.localFile), "'hosts' of fixtures")?.map {
             fx.hosts = m.compactMap { p in p.value.string.map { (host: p.key, path: $0) } }
         }
+        if let d = f["dns"], let m = reader.value(d.value, .map(.string), "'dns' of fixtures")?.map {
+            fx.dns = m.compactMap { p in p.value.string.map { (domain: p.key, mx: $0) } }
+        }
+        if let t = f["timing"], let tf = reader.fields(t.value, in: "'timing' of fixtures",
+                                                       known: ["bandwidth", "latency", "directory-operation", "probe"]) {
+            if let b = tf["bandwidth"] {
+                if let s = b.value.scalar, let v = Self.parseBandwidth(s) { fx.timing.bandwidth = v } else {
+                    reader.report(Codes.invalidValue, "'bandwidth' must be a rate such as 50MB/s", at: b.value.range,
+                                  help: "units: B/s, KB/s, MB/s, GB/s (powers of 1000)")
+                }
+            }
+            if let l = tf["latency"], let v = reader.duration(l.value, "'latency'") { fx.timing.latency = v }
+            if let d = tf["directory-operation"], let v = reader.duration(d.value, "'directory-operation'") {
+                fx.timing.directoryOperation = v
+            }
+            if let p = tf["probe"], let v = reader.duration(p.value, "'probe'") { fx.timing.probe = v }
+        }
         return fx
+    }
+
+    /// `50MB/s` → 5e7 bytes per second.
+    static func parseBandwidth(_ s: String) -> Double? {
+        let units: [(String, Double)] = [("GB/s", 1e9), ("MB/s", 1e6), ("KB/s", 1e3), ("B/s", 1)]
+        for (unit, factor) in units where s.hasSuffix(unit) {
+            if let n = Double(s.dropLast(unit.count).trimmingCharacters(in: .whitespaces)), n > 0, n.isFinite {
+                return n * factor
+            }
+        }
+        return nil
     }
 
     // MARK: Phases

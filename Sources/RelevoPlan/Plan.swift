@@ -316,12 +316,36 @@ public struct NotifyTarget: Sendable {
 
 /// What a dry run uses in place of live systems.
 public struct Fixtures: Sendable {
+    /// An LDIF file loaded into every ldap element that has no file of its own.
     public var directory: (path: String, range: SourceRange)?
+    /// An LDIF file per ldap element; an ldap element with none starts empty.
+    public var directories: [(element: Ref, path: String)] = []
+    /// Per host, a folder standing for the host's file system (a store with
+    /// root /home1/maildirs on neon is `HOSTDIR/home1/maildirs`).
     public var hosts: [(host: Ref, path: String)]
+    /// What DNS answers in a dry run: domain → MX host.
+    public var dns: [(domain: Ref, mx: String)] = []
+    /// How a dry run charges time (for its estimate of the live run).
+    public var timing: SimulationTiming = SimulationTiming()
     public var range: SourceRange
     public init(directory: (path: String, range: SourceRange)? = nil, hosts: [(host: Ref, path: String)], range: SourceRange) {
         self.directory = directory
         self.hosts = hosts
         self.range = range
     }
+}
+
+/// The costs a dry run charges on its virtual clock, to estimate how long the
+/// live run will take. Measure them on the real hosts (a test copy, an
+/// ldapmodify) and write them in the plan's `fixtures: { timing: ... }`.
+public struct SimulationTiming: Sendable, Equatable {
+    /// Bytes per second between two hosts.
+    public var bandwidth: Double = 50_000_000
+    /// Seconds of round trip per file copied or checked.
+    public var latency: Double = 0.002
+    /// Seconds per directory operation (read, modify, add).
+    public var directoryOperation: Double = 0.01
+    /// Seconds per mail or DNS probe.
+    public var probe: Double = 0.2
+    public init() {}
 }

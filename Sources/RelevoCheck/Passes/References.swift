@@ -20,6 +20,12 @@ extension CheckPass {
         for p in plan.phases { phaseReferences(p) }
         if let fx = plan.fixtures {
             for (h, _) in fx.hosts where plan.host(h.name) == nil { unknown("host", h, among: hostNames) }
+            for (e, _) in fx.directories {
+                if let element = element(e), element.kind != .ldap {
+                    report(Codes.wrongKind, "fixture directory for '\(e.name)', an \(element.kind.rawValue) element",
+                           at: e.range, help: "directory fixtures are LDIF files for ldap elements")
+                }
+            }
         }
     }
 

@@ -22,6 +22,7 @@ extension CheckPass {
         var paths: [(String, SourceRange)] = []
         if let d = fx.directory { paths.append((d.path, d.range)) }
         for (host, path) in fx.hosts { paths.append((path, host.range)) }
+        for (element, path) in fx.directories { paths.append((path, element.range)) }
         for (path, range) in paths {
             let full = path.hasPrefix("/") ? path : (base as NSString).appendingPathComponent(path)
             if !FileManager.default.fileExists(atPath: full) {

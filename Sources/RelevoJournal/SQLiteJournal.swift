@@ -1,0 +1,357 @@
+// The embedded journal store: one SQLite file per run.
+import Foundation
+import RelevoEngine
+
+/// A `JournalStore` in one SQLite file per run, locked by one process.
+///
+/// **Files.** `path` (the database, in WAL mode: also `path-wal` and
+/// `path-shm` while open) and `path.lock`, which is never deleted.
+///
+/// **Durability.** `synchronous=FULL`: every write below is its own
+/// transaction, committed and synced to disk before the call returns:
+/// `open` (the run row), `recordIntent`, `recordResult`, `setState`,
+/// `recordApproval`. A `kill -9` after any of them returns loses nothing of it.
+///
+/// **Events are grouped.** `append` buffers events in memory and writes the
+/// buffer in one transaction when it holds `eventBatchSize` events, or when an
+/// event arrives `eventFlushInterval` or more after the oldest buffered one
+/// (checked at `append`, no timer thread). Every durable write above first
+/// writes the buffered events in its own transaction, and `events()` and
+/// `close()` flush too, so the log is always in `append` order and never
+/// behind the steps it describes. A crash loses at most the events appended
+/// since the last write (events are for reports, not for resume).
+///
+/// **Lock.** `open` takes `flock(LOCK_EX|LOCK_NB)` on `path.lock` and writes
+/// `RunInfo.holder` in it; a second `open` (another process, or another
+/// `SQLiteJournal` in this one) fails with `JournalError.locked(holder:)`.
+/// The kernel releases the lock when the process dies, so a resume after a
+/// crash is never blocked. `close()` (or deinit) releases it.
+///
+/// **Steps.** One row per (phase, set, index, undo). `recordIntent` on a step
+/// whose intent has no result (it was in flight when the run stopped)
+/// re-records it: same row, new intent time and detail, `intents` + 1. A step
+/// that already has a result cannot be started again (its undo values would
+/// be lost): that is an error, as are a result without an intent, a second
+/// different result, and an operation name that differs from the recorded one.
+/// Repeating an identical result is accepted (idempotent).
+///
+/// **Scopes.** `set: nil` is a global phase; set names must not be empty.
+///
+/// Thread-safe: all calls are serialized by a lock.
+public final class SQLiteJournal: JournalStore, @unchecked Sendable {
+    /// The database file.
+    public let path: String
+    /// The lock file beside it.
+    public var lockPath: String { path + ".lock" }
+    /// Buffered events are written when there are this many...
+    public let eventBatchSize: Int
+    /// ...or when an event arrives this long after the oldest buffered one.
+    public let eventFlushInterval: Duration
+
+    /// What exists while the run is open. Guarded by `mutex`, like every
+    /// mutable property (hence `@unchecked Sendable`).
+    private struct Session {
+        let db: Database
+        let lock: RunLock
+        var pending: [EngineEvent] = []
+        var oldestPending: ContinuousClock.Instant?
+    }
+
+    private let mutex = NSLock()
+    private var session: Session?
+
+    /// A store for the journal at `path` (created by `open` if missing).
+    /// Touches no file; refuses paths that cannot be locked (`""`,
+    /// `:memory:`, `file:` URIs).
+    public init(path: String, eventBatchSize: Int = 64, eventFlushInterval: Duration = .milliseconds(200)) throws {
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else {
+            throw JournalError.storage("a journal needs a file path, not '\(path)'")
+        }
+        self.path = path
+        self.eventBatchSize = max(1, eventBatchSize)
+        self.eventFlushInterval = eventFlushInterval
+    }
+
+    deinit {
+        // Not closed: keep what can be kept, then release the lock.
+        if var open = session {
+            try? flushEvents(&open)
+            open.db.close()
+            open.lock.release()
+        }
+    }
+
+    // MARK: Opening and closing
+
+    public func open(run: RunInfo) throws -> RunInfo {
+        mutex.lock()
+        defer { mutex.unlock() }
+        guard session == nil else { throw JournalError.storage("\(path) is already open") }
+        let lock: RunLock
+        do {
+            lock = try RunLock(path: lockPath, holder: run.holder)
+        } catch {
+            switch error {
+            case .held(let holder): throw JournalError.locked(holder: holder)
+            case .system(let call, let path, let message): throw JournalError.storage("\(call) \(path): \(message)")
+            }
+        }
+        do {
+            let db = try Database(path: path)
+            try db.execute("PRAGMA journal_mode=WAL")
+            try db.execute("PRAGMA synchronous=FULL")
+            try Schema.prepare(db)
+            let info = try db.transaction { try Self.openRun(run, in: db) }
+            session = Session(db: db, lock: lock)
+            return info
+        } catch {
+            lock.release()
+            throw Self.journalError(error)
+        }
+    }
+
+    /// Inserts the run, or checks the stored one and records the new holder.
+    private static func openRun(_ run: RunInfo, in db: Database) throws -> RunInfo {
+        let now = Date().timeIntervalSinceReferenceDate
+        let stored = try db.query("""
+            SELECT mode, plan_name, plan_digest, started_at, seed, holder FROM run WHERE id = 1
+            """) { row in
+            RunInfo(mode: row.string(0) ?? "", planName: row.string(1) ?? "", planDigest: row.string(2) ?? "",
+                    startedAt: Date(timeIntervalSinceReferenceDate: row.double(3)),
+                    seed: UInt64(bitPattern: row.int64(4)), holder: row.string(5) ?? "")
+        }.first
+        guard var stored else {
+            try db.run("""
+                INSERT INTO run (id, mode, plan_name, plan_digest, started_at, seed, holder, opened_at)
+                VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                """, [.text(run.mode), .text(run.planName), .text(run.planDigest),
+                      .real(run.startedAt.timeIntervalSinceReferenceDate),
+                      .integer(Int64(bitPattern: run.seed)), .text(run.holder), .real(now)])
+            return run
+        }
+        guard stored.planDigest == run.planDigest else {
+            throw JournalError.planChanged(journal: stored.planDigest, plan: run.planDigest)
+        }
+        // Resuming a simulation as a live run would skip live steps that only
+        // the simulation "did" (and the reverse would mix real and virtual results).
+        guard stored.mode == run.mode else {
+            throw JournalError.storage("the journal was written in mode '\(stored.mode)' and cannot be resumed in mode '\(run.mode)'")
+        }
+        try db.run("UPDATE run SET holder = ?1, opened_at = ?2, opens = opens + 1 WHERE id = 1",
+                   [.text(run.holder), .real(now)])
+        stored.holder = run.holder
+        return stored
+    }
+
+    /// Writes the buffered events, closes the database and releases the
+    /// lock (idempotent). The lock is released even if the last write fails.
+    public func close() throws {
+        mutex.lock()
+        defer { mutex.unlock() }
+        guard var open = session else { return }
+        session = nil
+        defer {
+            open.db.close()
+            open.lock.release()
+        }
+        do {
+            try flushEvents(&open)
+        } catch {
+            throw Self.journalError(error)
+        }
+    }
+
+    // MARK: Steps
+
+    public func recordIntent(_ key: StepKey, detail: String) throws {
+        try write { db in
+            let now = Date().timeIntervalSinceReferenceDate
+            if let existing = try Self.step(key, in: db) {
+                try Self.checkOperation(key, existing.key.operation)
+                if let status = existing.outcome?.status {
+                    throw JournalError.storage("\(Self.describe(key)) already has a result (\(status.rawValue)): it cannot be started again")
+                }
+                try db.run("""
+                    UPDATE steps SET detail = ?5, intent_at = ?6, intents = intents + 1
+                    WHERE phase = ?1 AND set_key = ?2 AND idx = ?3 AND undo = ?4
+                    """, Self.keyValues(key) + [.text(detail), .real(now)])
+            } else {
+                try db.run("""
+                    INSERT INTO steps (phase, set_key, idx, undo, operation, detail, intent_at)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                    """, Self.keyValues(key) + [.text(key.operation), .text(detail), .real(now)])
+            }
+        }
+    }
+
+    public func recordResult(_ key: StepKey, outcome: StepOutcome) throws {
+        try write { db in
+            guard let existing = try Self.step(key, in: db) else {
+                throw JournalError.storage("\(Self.describe(key)) has no intent: a result must follow its intent")
+            }
+            try Self.checkOperation(key, existing.key.operation)
+            if let stored = existing.outcome {
+                if stored == outcome { return }
+                throw JournalError.storage("\(Self.describe(key)) already has a different result (\(stored.status.rawValue))")
+            }
+            try db.run("""
+                UPDATE steps SET status = ?5, undo_json = ?6, evidence = ?7, bytes = ?8, messages = ?9,
+                                 seconds = ?10, result_at = ?11
+                WHERE phase = ?1 AND set_key = ?2 AND idx = ?3 AND undo = ?4
+                """, Self.keyValues(key) + [
+                    .text(outcome.status.rawValue), .text(try Self.encodeUndo(outcome.undo)),
+                    .text(outcome.evidence), .integer(outcome.bytes), .integer(Int64(outcome.messages)),
+                    .real(outcome.seconds), .real(Date().timeIntervalSinceReferenceDate),
+                ])
+        }
+    }
+
+    /// Steps first, then undo records, each in index order.
+    public func records(phase: String, set: String?) throws -> [StepRecord] {
+        try read { db in
+            try db.query("""
+                SELECT \(Self.stepColumns) FROM steps WHERE phase = ?1 AND set_key = ?2 ORDER BY undo, idx
+                """, [.text(phase), .text(try Self.setKey(set))]) { row in
+                try Self.stepRecord(row, phase: phase, set: set)
+            }
+        }
+    }
+
+    // MARK: Sets
+
+    public func setState(phase: String, set: String?, _ state: SetState, detail: String?) throws {
+        try write { db in
+            try db.run("""
+                INSERT INTO sets (phase, set_key, state, detail, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                ON CONFLICT (phase, set_key) DO UPDATE
+                SET state = excluded.state, detail = excluded.detail, updated_at = excluded.updated_at
+                """, [.text(phase), .text(try Self.setKey(set)), .text(state.rawValue), .text(detail),
+                      .real(Date().timeIntervalSinceReferenceDate)])
+        }
+    }
+
+    /// In the order in which each set was first given a state.
+    public func setStates(phase: String) throws -> [(set: String?, state: SetState, detail: String?)] {
+        try read { db in
+            try db.query("SELECT set_key, state, detail FROM sets WHERE phase = ?1 ORDER BY id",
+                         [.text(phase)]) { row in
+                let key = row.string(0) ?? ""
+                let name = row.string(1) ?? ""
+                guard let state = SetState(rawValue: name) else {
+                    throw JournalError.storage("unknown set state '\(name)' in \(phase)")
+                }
+                return (set: key.isEmpty ? nil : key, state: state, detail: row.string(2))
+            }
+        }
+    }
+
+    // MARK: Events
+
+    public func append(_ event: EngineEvent) throws {
+        try locked { open in
+            let now = ContinuousClock.now
+            open.pending.append(event)
+            let oldest = open.oldestPending ?? now
+            open.oldestPending = oldest
+            if open.pending.count >= eventBatchSize || oldest.duration(to: now) >= eventFlushInterval {
+                try flushEvents(&open)
+            }
+        }
+    }
+
+    /// The whole log, in `append` order (buffered events are written first).
+    public func events() throws -> [EngineEvent] {
+        try locked { open in
+            try flushEvents(&open)
+            return try open.db.query("""
+                SELECT seq, kind, at, phase, set_key, operation, message, bytes FROM events ORDER BY seq
+                """) { row in
+                let name = row.string(1) ?? ""
+                guard let kind = EngineEvent.Kind(rawValue: name) else {
+                    throw JournalError.storage("unknown event kind '\(name)' at event \(row.int64(0))")
+                }
+                return EngineEvent(kind, at: row.double(2), phase: row.string(3), set: row.string(4),
+                                   operation: row.string(5), message: row.string(6) ?? "", bytes: row.int64(7))
+            }
+        }
+    }
+
+    // MARK: Approvals
+
+    /// The first approval of a name is kept; later ones are ignored.
+    public func recordApproval(name: String, by: String) throws {
+        try write { db in
+            try db.run("""
+                INSERT INTO approvals (name, approved_by, approved_at) VALUES (?1, ?2, ?3)
+                ON CONFLICT (name) DO NOTHING
+                """, [.text(name), .text(by), .real(Date().timeIntervalSinceReferenceDate)])
+        }
+    }
+
+    /// Approved names, in the order given.
+    public func approvals() throws -> [String] {
+        try read { db in try db.query("SELECT name FROM approvals ORDER BY id") { $0.string(0) ?? "" } }
+    }
+
+    // MARK: Serialization and transactions
+
+    /// Runs `body` on the open session, under the lock; every error leaves as a `JournalError`.
+    private func locked<T>(_ body: (inout Session) throws -> T) throws -> T {
+        mutex.lock()
+        defer { mutex.unlock() }
+        guard session != nil else { throw JournalError.storage("\(path) is not open") }
+        do {
+            return try body(&session!)
+        } catch {
+            throw Self.journalError(error)
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try locked { open in try body(open.db) }
+    }
+
+    /// One durable transaction: the buffered events, then `body`. The buffer
+    /// is emptied only once the transaction has committed.
+    private func write(_ body: (Database) throws -> Void) throws {
+        try locked { open in
+            let events = open.pending
+            try open.db.transaction {
+                try Self.insert(events, in: open.db)
+                try body(open.db)
+            }
+            open.pending.removeAll()
+            open.oldestPending = nil
+        }
+    }
+
+    /// Writes the buffered events in one transaction (nothing if none).
+    private func flushEvents(_ open: inout Session) throws {
+        guard !open.pending.isEmpty else { return }
+        let events = open.pending
+        try open.db.transaction { try Self.insert(events, in: open.db) }
+        open.pending.removeAll()
+        open.oldestPending = nil
+    }
+
+    private static func insert(_ events: [EngineEvent], in db: Database) throws {
+        let now = Date().timeIntervalSinceReferenceDate
+        for event in events {
+            try db.run("""
+                INSERT INTO events (kind, at, phase, set_key, operation, message, bytes, recorded_at)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                """, [.text(event.kind.rawValue), .real(event.at), .text(event.phase), .text(event.set),
+                      .text(event.operation), .text(event.message), .integer(event.bytes), .real(now)])
+        }
+    }
+
+    /// Every failure as a `JournalError`.
+    private static func journalError(_ error: any Error) -> JournalError {
+        switch error {
+        case let error as JournalError: error
+        case let error as SQLiteError: .storage(error.description)
+        case let error as SchemaError: .storage(error.description)
+        default: .storage(String(describing: error))
+        }
+    }
+}

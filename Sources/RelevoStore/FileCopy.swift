@@ -1,0 +1,132 @@
+import Glibc
+
+/// The result of placing one copied file.
+struct PlacedFile {
+    var sha256: String
+    var size: UInt64
+    var mtime: FileTime
+}
+
+/// Copies the regular file `name` of `source` into a fresh temporary file
+/// in `staging`, then moves it to `targetName` in `target` unless that name
+/// exists there (then returns nil and leaves the destination untouched).
+///
+/// The copy keeps the permission bits (without setuid/setgid/sticky), the
+/// access and modification times to the nanosecond, and is `fsync`ed when
+/// asked. Nothing partial is ever visible under `targetName`: on any error
+/// the temporary file is removed before the error propagates.
+func copyRegularFile(from source: DirectoryHandle, name: String, expected: CensusEntry,
+                     staging: DirectoryHandle, target: DirectoryHandle, targetName: String,
+                     options: CopyOptions) throws -> PlacedFile? {
+    try options.faultInjection?(.beforeOpen, source.display(name))
+    let input = try source.openForReading(name)
+    let status = try input.status()
+    guard status.device == expected.device, status.inode == expected.inode else {
+        throw StoreError.sourceChanged(input.path)
+    }
+    if status.linkCount > 1 && expected.linkCount == 1 && !options.allowHardLinks {
+        throw StoreError.refused([Refusal(path: input.path, reason: .hardLinked(links: status.linkCount))])
+    }
+
+    let (output, stagingName) = try createTemporary(in: staging)
+    var placed = false
+    defer {
+        if !placed { _ = unlinkat(staging.fd, stagingName, 0) }
+    }
+    var hasher = SHA256()
+    var written: UInt64 = 0
+    try readChunks(fd: input.fd, path: input.path) { chunk in
+        hasher.update(bytes: chunk)
+        try writeAll(fd: output.fd, path: output.path, chunk)
+        if written == 0 { try options.faultInjection?(.afterFirstChunk, input.path) }
+        written += UInt64(chunk.count)
+    }
+    let after = try input.status()
+    guard after.size == status.size, after.mtime == status.mtime, written == status.size else {
+        throw StoreError.sourceChanged(input.path)
+    }
+    if fchmod(output.fd, mode_t(status.mode & 0o777)) != 0 {
+        throw StoreError.io(path: output.path, operation: "chmod", errno: errno)
+    }
+    var times = [status.atime.spec, status.mtime.spec]
+    if futimens(output.fd, &times) != 0 {
+        throw StoreError.io(path: output.path, operation: "set times of", errno: errno)
+    }
+    if options.syncFiles, fsync(output.fd) != 0 {
+        throw StoreError.io(path: output.path, operation: "fsync", errno: errno)
+    }
+    try output.close()
+    guard try staging.moveNoReplace(stagingName, to: target, as: targetName) else {
+        return nil
+    }
+    placed = true
+    return PlacedFile(sha256: hasher.hexDigest(), size: written, mtime: status.mtime)
+}
+
+/// Creates an exclusive temporary file `.relevo-PID-RANDOM` in `directory`.
+private func createTemporary(in directory: DirectoryHandle) throws -> (OpenFile, String) {
+    var attempts = 0
+    while true {
+        let name = ".relevo-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+        do {
+            return (try directory.createExclusive(name), name)
+        } catch StoreError.io(_, _, let code) where code == EEXIST && attempts < 8 {
+            attempts += 1
+        }
+    }
+}
+
+/// Opens directories below a base directory by relative path, once each,
+/// never following links; with `create`, makes missing ones and remembers
+/// which it made.
+final class DirectoryCache {
+    private var handles: [String: DirectoryHandle]
+    /// Directories made, as display paths (relative to the store root).
+    private(set) var created: [String] = []
+
+    init(base: DirectoryHandle) {
+        handles = ["": base]
+    }
+
+    /// The directory at `path` (relative to the base; "" is the base). When
+    /// it does not exist and `create` is false, throws `StoreError.io` with
+    /// ENOENT (see `StoreError.isNotFound`).
+    func directory(_ path: String, create: Bool, mode: UInt32 = 0o700) throws -> DirectoryHandle {
+        if let handle = handles[path] { return handle }
+        var parts = path.split(separator: "/").map(String.init)
+        guard let name = parts.popLast() else { return handles[""]! }
+        let parent = try directory(parts.joined(separator: "/"), create: create, mode: 0o700)
+        let handle: DirectoryHandle
+        if create {
+            let made = try parent.makeDirectory(name, mode: mode)
+            if made.created { created.append(made.handle.displayPath) }
+            handle = made.handle
+        } else {
+            handle = try parent.openDirectory(name)
+        }
+        handles[path] = handle
+        return handle
+    }
+
+    /// Splits `path` into its directory (opened as by `directory`) and last
+    /// component.
+    func parent(of path: String, create: Bool) throws -> (DirectoryHandle, String) {
+        var parts = path.split(separator: "/").map(String.init)
+        let name = parts.popLast() ?? ""
+        return (try directory(parts.joined(separator: "/"), create: create), name)
+    }
+}
+
+/// Whether two files hold the same contents under `comparison`; returns the
+/// destination's SHA-256 when it was read.
+func sameContents(_ source: CensusEntry, in sourceDirectory: DirectoryHandle,
+                  _ destination: CensusEntry, in destinationDirectory: DirectoryHandle,
+                  comparison: ContentComparison) throws -> (equal: Bool, destinationSHA: String?) {
+    guard source.size == destination.size else { return (false, destination.sha256) }
+    if comparison == .sizeAndModificationTime && source.mtime == destination.mtime {
+        return (true, destination.sha256)
+    }
+    let a = try source.sha256 ?? hashRegularFile(in: sourceDirectory, name: source.name, expected: nil).sha256
+    let b = try destination.sha256 ?? hashRegularFile(in: destinationDirectory, name: destination.name, expected: nil).sha256
+    return (a == b, b)
+}

@@ -1,0 +1,110 @@
+import Glibc
+
+/// A file timestamp with nanosecond precision (`struct timespec`).
+public struct FileTime: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    public var seconds: Int64
+    /// 0 ..< 1_000_000_000.
+    public var nanoseconds: Int32
+
+    public init(seconds: Int64, nanoseconds: Int32 = 0) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    init(_ spec: timespec) {
+        self.init(seconds: Int64(spec.tv_sec), nanoseconds: Int32(spec.tv_nsec))
+    }
+
+    /// The `struct timespec` spelling, for `futimens`.
+    var spec: timespec {
+        timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds))
+    }
+
+    public static func < (a: FileTime, b: FileTime) -> Bool {
+        (a.seconds, a.nanoseconds) < (b.seconds, b.nanoseconds)
+    }
+
+    public var description: String {
+        let fraction = String(nanoseconds)
+        return "\(seconds).\(String(repeating: "0", count: 9 - fraction.count))\(fraction)"
+    }
+}
+
+/// What `lstat`/`fstat` says about one entry (internal working copy).
+struct FileStatus: Hashable, Sendable {
+    var kind: EntryKind
+    /// Permission bits (`st_mode & 07777`).
+    var mode: UInt32
+    var size: UInt64
+    var mtime: FileTime
+    var atime: FileTime
+    var linkCount: UInt64
+    var uid: UInt32
+    var gid: UInt32
+    var device: UInt64
+    var inode: UInt64
+
+    init(_ st: stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .regularFile
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symbolicLink
+        case S_IFIFO: kind = .fifo
+        case S_IFSOCK: kind = .socket
+        case S_IFCHR: kind = .characterDevice
+        case S_IFBLK: kind = .blockDevice
+        default: kind = .unknown
+        }
+        mode = UInt32(st.st_mode) & 0o7777
+        size = UInt64(max(0, st.st_size))
+        mtime = FileTime(st.st_mtim)
+        atime = FileTime(st.st_atim)
+        linkCount = UInt64(st.st_nlink)
+        uid = UInt32(st.st_uid)
+        gid = UInt32(st.st_gid)
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+    }
+
+    /// Same file (device and inode)?
+    func isSameFile(as other: FileStatus) -> Bool {
+        device == other.device && inode == other.inode
+    }
+
+    /// `fstat` of an open descriptor; `path` is only for the error message.
+    static func of(fd: Int32, path: String) throws -> FileStatus {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw StoreError.io(path: path, operation: "fstat", errno: errno)
+        }
+        return FileStatus(st)
+    }
+}
+
+/// Reads `fd` to its end in `SHA256.chunkSize` chunks, retrying on EINTR.
+func readChunks(fd: Int32, path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: SHA256.chunkSize, alignment: 16)
+    defer { buffer.deallocate() }
+    while true {
+        let count = read(fd, buffer.baseAddress, buffer.count)
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw StoreError.io(path: path, operation: "read", errno: errno)
+        }
+        if count == 0 { return }
+        try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+    }
+}
+
+/// Writes all of `bytes` to `fd`, retrying on short writes and EINTR.
+func writeAll(fd: Int32, path: String, _ bytes: UnsafeRawBufferPointer) throws {
+    var offset = 0
+    while offset < bytes.count {
+        let count = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw StoreError.io(path: path, operation: "write", errno: errno)
+        }
+        offset += count
+    }
+}

@@ -1,0 +1,156 @@
+import Glibc
+
+/// The root directory of a mail store on one host (such as
+/// `/home1/maildirs`), as an absolute canonical path.
+///
+/// Relative paths (such as a `${store}` value `ceres/` taken from a
+/// directory entry) are joined to it with `resolve(relative:)`, which refuses
+/// anything that could name a file outside the root: an absolute path, a
+/// `..` component, a NUL byte, the root itself, and a symbolic link anywhere
+/// below the root. A link pointing outside is reported as an escape; a link
+/// pointing inside is refused too, because it would make one user's path
+/// name another user's mailbox.
+public struct StoreRoot: Hashable, Sendable, CustomStringConvertible {
+    /// The canonical absolute path (`realpath`) of the root.
+    public let path: String
+
+    /// Takes an absolute path to an existing directory. Links in the root's
+    /// own path are resolved once, here (the root is configuration, trusted).
+    public init(_ path: String) throws {
+        guard path.hasPrefix("/") else { throw StoreError.rootNotAbsolute(path) }
+        guard !path.utf8.contains(0), let canonical = realPath(path) else {
+            throw StoreError.rootNotADirectory(path)
+        }
+        var st = stat()
+        guard stat(canonical, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+            throw StoreError.rootNotADirectory(path)
+        }
+        self.path = canonical
+    }
+
+    public var description: String { path }
+
+    /// Splits a relative path into components, dropping empty and `.`
+    /// components (`ceres/` and `./ceres` are `["ceres"]`), refusing an
+    /// absolute path, `..`, NUL, components over 255 bytes and an empty result.
+    public static func components(ofRelative relative: String) throws -> [String] {
+        if relative.utf8.contains(0) { throw StoreError.invalidRelativePath(relative, .nulByte) }
+        if relative.hasPrefix("/") { throw StoreError.invalidRelativePath(relative, .absolute) }
+        let components = relative.split(separator: "/").map(String.init).filter { $0 != "." }
+        if components.contains("..") { throw StoreError.invalidRelativePath(relative, .parentComponent) }
+        if components.contains(where: { $0.utf8.count > 255 }) {
+            throw StoreError.invalidRelativePath(relative, .componentTooLong)
+        }
+        if components.isEmpty { throw StoreError.invalidRelativePath(relative, .empty) }
+        return components
+    }
+
+    /// The absolute path of `relative` inside the root, after checking its
+    /// spelling and every existing component (none may be a symbolic link,
+    /// and the canonical path of the existing part must lie inside the root).
+    /// Missing trailing components are allowed (a store about to be created).
+    public func resolve(relative: String) throws -> String {
+        let components = try StoreRoot.components(ofRelative: relative)
+        var current = path
+        var existing = path
+        for (index, component) in components.enumerated() {
+            let candidate = join(current, component)
+            var st = stat()
+            if lstat(candidate, &st) != 0 {
+                let code = errno
+                if code == ENOENT { break }
+                throw StoreError.io(path: components[...index].joined(separator: "/"), operation: "lstat", errno: code)
+            }
+            let kind = FileStatus(st).kind
+            if kind == .symbolicLink {
+                let target = realPath(candidate) ?? linkText(candidate) ?? "?"
+                if !contains(absolute: target) {
+                    throw StoreError.escapesRoot(path: relative, resolved: target, root: path)
+                }
+                throw StoreError.symlinkInPath(path: relative, component: components[...index].joined(separator: "/"))
+            }
+            if kind != .directory && index < components.count - 1 {
+                throw StoreError.notADirectory(components[...index].joined(separator: "/"))
+            }
+            current = candidate
+            existing = candidate
+        }
+        // Belt and braces: the canonical form of what exists must be inside.
+        guard let canonical = realPath(existing), contains(absolute: canonical) else {
+            throw StoreError.escapesRoot(path: relative, resolved: realPath(existing) ?? existing, root: path)
+        }
+        return join(path, components.joined(separator: "/"))
+    }
+
+    /// A checked location inside this root (see `resolve(relative:)`).
+    public func location(_ relative: String) throws -> StoreLocation {
+        try StoreLocation(root: self, relative: relative)
+    }
+
+    /// Whether the absolute path `other` is the root or lies below it.
+    public func contains(absolute other: String) -> Bool {
+        if path == "/" { return other.hasPrefix("/") }
+        return other == path || other.hasPrefix(path + "/")
+    }
+
+    private func join(_ a: String, _ b: String) -> String {
+        a.hasSuffix("/") ? a + b : a + "/" + b
+    }
+}
+
+/// A directory inside a store root, such as one user's Maildir
+/// (`StoreRoot("/home1/maildirs").location("ceres/")`).
+///
+/// Its spelling and existing components are checked when it is made; every
+/// use opens it again from the root one component at a time without
+/// following links, so a link planted in between is refused then too.
+public struct StoreLocation: Hashable, Sendable, CustomStringConvertible {
+    public let root: StoreRoot
+    /// Path components below the root (never empty, no `.` or `..`).
+    public let components: [String]
+
+    public init(root: StoreRoot, relative: String) throws {
+        _ = try root.resolve(relative: relative)
+        self.root = root
+        self.components = try StoreRoot.components(ofRelative: relative)
+    }
+
+    /// The path relative to the root, without a trailing slash (`ceres`).
+    public var relative: String { components.joined(separator: "/") }
+
+    /// The absolute path.
+    public var path: String {
+        root.path == "/" ? "/" + relative : root.path + "/" + relative
+    }
+
+    public var description: String { path }
+
+    /// Opens the location, or returns nil when it does not exist.
+    func open() throws -> DirectoryHandle? {
+        let top = try DirectoryHandle.open(absolute: root.path, display: "")
+        return try top.descend(components, create: false)?.handle
+    }
+
+    /// Opens the location, creating missing directories with `mode`; returns
+    /// the created directories' paths relative to the root, outermost first.
+    func openCreating(mode: UInt32 = 0o700) throws -> (handle: DirectoryHandle, created: [String]) {
+        let top = try DirectoryHandle.open(absolute: root.path, display: "")
+        // `descend(create: true)` never returns nil.
+        return try top.descend(components, create: true, mode: mode)!
+    }
+}
+
+/// `realpath(3)`, nil when the path does not exist.
+func realPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}
+
+/// The target text of a symbolic link.
+private func linkText(_ path: String) -> String? {
+    var buffer = [CChar](repeating: 0, count: 4097)
+    let count = readlink(path, &buffer, 4096)
+    guard count >= 0 else { return nil }
+    return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
