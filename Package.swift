@@ -39,7 +39,8 @@ let package = Package(
         .target(name: "RelevoSimulation", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoCheck", "RelevoEngine",
                                                          "RelevoDirectory", "RelevoStore"]),
         .target(name: "RelevoCLI", dependencies: ["RelevoBasics", "RelevoYAML", "RelevoPlan",
-                                                  "RelevoCheck", "RelevoLint"]),
+                                                  "RelevoCheck", "RelevoLint", "RelevoEngine", "RelevoJournal",
+                                                  "RelevoSimulation", "RelevoStore"]),
         // The executable is a few lines calling RelevoCLI.
         .executableTarget(name: "relevo", dependencies: ["RelevoCLI"]),
 

@@ -27,10 +27,15 @@ struct OptionSpec: Sendable {
 struct ParsedArguments {
     var flags: Set<String> = []
     var values: [String: String] = [:]
+    /// Every value of each option, in order (for repeatable options).
+    var allValues: [String: [String]] = [:]
     var positionals: [String] = []
 
     func flag(_ name: String) -> Bool { flags.contains(name) }
+    /// The last value given for `name`.
     func value(_ name: String) -> String? { values[name] }
+    /// Every value given for a repeatable option.
+    func values(_ name: String) -> [String] { allValues[name] ?? [] }
 }
 
 /// A mistake on the command line: the message, an optional `help:` line.
@@ -103,6 +108,7 @@ enum ArgumentParser {
                                      ?? "expected one of: " + choices.joined(separator: ", "))
             }
             parsed.values[spec.name] = value
+            parsed.allValues[spec.name, default: []].append(value)
         }
         return parsed
     }

@@ -27,10 +27,11 @@ extension OptionSpec {
 
 /// The commands `relevo` has, in the order help lists them.
 enum Commands {
-    static let all: [CommandSpec] = [CheckCommand.spec, GraphCommand.spec, ExplainCommand.spec, HelpCommand.spec]
+    static let all: [CommandSpec] = [CheckCommand.spec, GraphCommand.spec, SimulateCommand.spec, ExplainCommand.spec,
+                                     HelpCommand.spec]
 
     /// Commands the design promises but this version does not have.
-    static let planned = ["simulate", "run", "render"]
+    static let planned = ["run", "render"]
 
     static func named(_ name: String) -> CommandSpec? { all.first { $0.name == name } }
 }

@@ -12,11 +12,16 @@ struct Console {
     let environment: [String: String]
     let stdoutIsTTY: Bool
     let stderrIsTTY: Bool
+    /// When set (the real process), progress of long commands is written to
+    /// stderr as it happens instead of being kept with the other chunks.
+    let liveProgress: (@Sendable (String) -> Void)?
 
-    init(environment: [String: String], stdoutIsTTY: Bool, stderrIsTTY: Bool) {
+    init(environment: [String: String], stdoutIsTTY: Bool, stderrIsTTY: Bool,
+         liveProgress: (@Sendable (String) -> Void)? = nil) {
         self.environment = environment
         self.stdoutIsTTY = stdoutIsTTY
         self.stderrIsTTY = stderrIsTTY
+        self.liveProgress = liveProgress
     }
 
     mutating func out(_ text: String) { chunks.append((.out, text)) }

@@ -6,8 +6,13 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case planErrors = 1
     /// The command line is wrong: unknown command or option, missing argument.
     case usage = 2
+    /// A run stopped before every set migrated: a contingency halted it,
+    /// sets failed within the error budget, or it waits for an approval.
+    case halted = 3
     /// A file could not be read.
     case unreadable = 4
+    /// The journal is held by another relevo process.
+    case busy = 5
 
     /// One line for help texts.
     var meaning: String {
@@ -15,7 +20,9 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .success: "success; for check and graph, the plans have no errors"
         case .planErrors: "a plan has errors (or warnings, with --strict)"
         case .usage: "usage error: unknown command or option, missing or bad argument"
+        case .halted: "a run stopped before every set migrated (halted, failures within the budget, or waiting for an approval)"
         case .unreadable: "a file could not be read"
+        case .busy: "the journal is in use by another relevo process (named in the message)"
         }
     }
 }

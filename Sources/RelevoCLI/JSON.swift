@@ -5,6 +5,8 @@ enum JSON: Equatable {
     case null
     case bool(Bool)
     case int(Int)
+    /// Written with at most three decimals (durations, estimates).
+    case double(Double)
     case string(String)
     case array([JSON])
     case object([(String, JSON)])
@@ -26,6 +28,15 @@ enum JSON: Equatable {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
+        case .double(let d):
+            if d.isFinite {
+                var text = String(format: "%.3f", d)
+                while text.hasSuffix("0") { text.removeLast() }
+                if text.hasSuffix(".") { text.removeLast() }
+                out += text
+            } else {
+                out += "null"
+            }
         case .string(let s): JSON.quote(s, into: &out)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }

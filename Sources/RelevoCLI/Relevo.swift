@@ -12,7 +12,8 @@ public enum Relevo {
                          environment: ProcessInfo.processInfo.environment,
                          stdout: &out, stderr: &err,
                          stdoutIsTTY: isatty(STDOUT_FILENO) == 1,
-                         stderrIsTTY: isatty(STDERR_FILENO) == 1)
+                         stderrIsTTY: isatty(STDERR_FILENO) == 1,
+                         liveProgress: { FileHandle.standardError.write(Data($0.utf8)) })
         exit(status)
     }
 
@@ -26,9 +27,10 @@ public enum Relevo {
     ///     `--color auto`. `stderrIsTTY` defaults to `stdoutIsTTY`.
     public static func run(_ arguments: [String], environment: [String: String],
                            stdout: inout some TextOutputStream, stderr: inout some TextOutputStream,
-                           stdoutIsTTY: Bool, stderrIsTTY: Bool? = nil) -> Int32 {
+                           stdoutIsTTY: Bool, stderrIsTTY: Bool? = nil,
+                           liveProgress: (@Sendable (String) -> Void)? = nil) -> Int32 {
         var console = Console(environment: environment, stdoutIsTTY: stdoutIsTTY,
-                              stderrIsTTY: stderrIsTTY ?? stdoutIsTTY)
+                              stderrIsTTY: stderrIsTTY ?? stdoutIsTTY, liveProgress: liveProgress)
         let status = dispatch(arguments, &console)
         for (stream, text) in console.chunks {
             switch stream {
@@ -56,6 +58,7 @@ public enum Relevo {
         case "check": return CheckCommand.run(rest, &console)
         case "graph": return GraphCommand.run(rest, &console)
         case "explain": return ExplainCommand.run(rest, &console)
+        case "simulate": return SimulateCommand.run(rest, &console)
         case "help": return HelpCommand.run(rest, &console)
         default:
             if first.hasPrefix("-") {

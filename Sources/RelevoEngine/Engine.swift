@@ -63,6 +63,7 @@ public actor Engine {
                 try await runGlobal(phase)
             }
         }
+        try recount()
         summary.halted = halted != nil
         summary.haltReason = halted
         summary.waitingFor = waiting
@@ -248,6 +249,32 @@ public actor Engine {
             let value = member.fields[c.field.name]
             return c.equals ? value == c.value.name : value != c.value.name
         }
+    }
+
+    /// Gate results, bytes and files from the journal, so that a resumed
+    /// run reports the whole run, not only its last part.
+    private func recount() throws {
+        var gates = RunSummary.Gates()
+        var bytes: Int64 = 0
+        var files = 0
+        for phase in plan.phases {
+            let name = phase.name.name
+            let scopes: [String?] = phase.isPerSet ? try journal.setStates(phase: name).map(\.set) : [nil]
+            for scope in scopes {
+                for record in try journal.records(phase: name, set: scope) where !record.key.undo {
+                    guard let outcome = record.outcome else { continue }
+                    if record.key.index >= phase.steps.count {
+                        if outcome.status == .done { gates.passed += 1 } else if outcome.status == .failed { gates.failed += 1 }
+                    } else if outcome.status == .done {
+                        bytes += outcome.bytes
+                        files += outcome.messages
+                    }
+                }
+            }
+        }
+        summary.gates = gates
+        summary.bytes = bytes
+        summary.messages = files
     }
 
     // MARK: - Events

@@ -1,0 +1,195 @@
+import Foundation
+import RelevoDirectory
+import RelevoPlan
+import RelevoStore
+
+/// The dry run's copy of the world: each host's fixture tree, each
+/// directory's LDIF, and the DNS answers, copied into a scratch folder when
+/// the run starts so the fixture originals never change. Everything the run
+/// changes is on disk, so a run killed at any point can be resumed.
+///
+///     SCRATCH/hosts/HOST/...          a host's file system (store roots inside)
+///     SCRATCH/directories/ELEMENT.ldif          the directory when the run started
+///     SCRATCH/directories/ELEMENT.changes.ldif  every change since, appended
+///     SCRATCH/files/                  local files of global steps (LDIF dumps)
+///     SCRATCH/dns.json                the MX answers
+///     SCRATCH/notifications.log       messages sent to notify targets
+final class Scratch: @unchecked Sendable {
+    let root: URL
+    let plan: Plan
+    private let lock = NSLock()
+    private var directories: [String: MemoryDirectory] = [:]
+    private var dns: [String: String] = [:]
+
+    struct SetupError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Opens the scratch folder, creating it from the fixtures (found
+    /// relative to `fixtureBase`) unless an earlier run of this journal did.
+    init(root: URL, plan: Plan, fixtureBase: URL) throws {
+        self.root = root
+        self.plan = plan
+        let marker = root.appendingPathComponent(".ready")
+        if !FileManager.default.fileExists(atPath: marker.path) {
+            try? FileManager.default.removeItem(at: root)
+            try create(fixtureBase: fixtureBase)
+            FileManager.default.createFile(atPath: marker.path, contents: Data())
+        }
+        try load()
+    }
+
+    private func url(_ parts: String...) -> URL {
+        parts.reduce(root) { $0.appendingPathComponent($1) }
+    }
+
+    private func create(fixtureBase: URL) throws {
+        let fm = FileManager.default
+        for sub in ["hosts", "directories", "files"] {
+            try fm.createDirectory(at: url(sub), withIntermediateDirectories: true)
+        }
+        let fixtures = plan.fixtures
+        func fixture(_ path: String) -> URL {
+            path.hasPrefix("/") ? URL(fileURLWithPath: path) : fixtureBase.appendingPathComponent(path)
+        }
+        // Hosts: every top-level folder of the fixture tree, copied with the
+        // store layer's copier (times kept; symlinks and special files refused).
+        for host in plan.hosts {
+            let target = url("hosts", host.name.name)
+            try fm.createDirectory(at: target, withIntermediateDirectories: true)
+            guard let source = fixtures?.hosts.first(where: { $0.host.name == host.name.name })?.path else { continue }
+            let from = fixture(source)
+            guard fm.fileExists(atPath: from.path) else {
+                throw SetupError(description: "fixture folder \(from.path) for host '\(host.name.name)' does not exist")
+            }
+            let fromRoot = try StoreRoot(from.path), toRoot = try StoreRoot(target.path)
+            for name in try fm.contentsOfDirectory(atPath: from.path).sorted() {
+                var isDirectory: ObjCBool = false
+                guard fm.fileExists(atPath: from.appendingPathComponent(name).path, isDirectory: &isDirectory),
+                      isDirectory.boolValue else { continue }
+                _ = try TreeCopier.copy(from: fromRoot.location(name), to: toRoot.location(name),
+                                        options: CopyOptions(syncFiles: false))
+            }
+        }
+        // Store roots exist on their hosts.
+        for e in plan.elements where e.kind.isStore {
+            guard let host = e.host?.name, let rootPath = e.parameters["root"]?.string else { continue }
+            try fm.createDirectory(at: url("hosts", host).appendingPathComponent(String(rootPath.dropFirst())),
+                                   withIntermediateDirectories: true)
+        }
+        // Directories.
+        for e in plan.elements where e.kind == .ldap {
+            let own = fixtures?.directories.first { $0.element.name == e.name.name }?.path
+            let file = own ?? fixtures?.directory?.path
+            var text = ""
+            if let file {
+                text = try String(contentsOf: fixture(file), encoding: .utf8)
+            }
+            // Validate now: a broken fixture is a setup error, not a step failure.
+            _ = try makeDirectory(element: e, ldif: text)
+            try Data(text.utf8).write(to: url("directories", "\(e.name.name).ldif"))
+            FileManager.default.createFile(atPath: url("directories", "\(e.name.name).changes.ldif").path, contents: Data())
+        }
+        var answers: [String: String] = [:]
+        for d in fixtures?.dns ?? [] { answers[d.domain.name.lowercased()] = d.mx }
+        try JSONEncoder().encode(answers).write(to: url("dns.json"))
+    }
+
+    private func makeDirectory(element: Element, ldif: String) throws -> MemoryDirectory {
+        let base = element.parameters["base"]?.template?.description ?? element.parameters["base"]?.string
+        let suffixes = base.flatMap { try? DistinguishedName($0) }.map { [$0] } ?? []
+        do {
+            return try MemoryDirectory(ldif: ldif, suffixes: suffixes)
+        } catch {
+            throw SetupError(description: "directory fixture for '\(element.name.name)': \(error)")
+        }
+    }
+
+    private func load() throws {
+        for e in plan.elements where e.kind == .ldap {
+            let base = try String(contentsOf: url("directories", "\(e.name.name).ldif"), encoding: .utf8)
+            var directory = try makeDirectory(element: e, ldif: base)
+            let changes = try String(contentsOf: url("directories", "\(e.name.name).changes.ldif"), encoding: .utf8)
+            if !changes.isEmpty {
+                do {
+                    for record in try LDIFReader().read(changes) { try directory.apply(record) }
+                } catch {
+                    throw SetupError(description: "replaying the changes of '\(e.name.name)': \(error)")
+                }
+            }
+            directories[e.name.name] = directory
+        }
+        dns = (try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: url("dns.json")))) ?? [:]
+    }
+
+    // MARK: - Directories
+
+    func directory(_ element: String) -> MemoryDirectory? {
+        lock.withLock { directories[element] }
+    }
+
+    /// Applies a change and appends it to the element's change log (made
+    /// durable before returning: the effect a crash can leave behind).
+    func change(_ element: String, _ record: LDIFChangeRecord) throws {
+        try lock.withLock {
+            guard var d = directories[element] else { throw SetupError(description: "no directory '\(element)'") }
+            try d.apply(.change(record))
+            directories[element] = d
+            let text = LDIFWriter(includeVersion: false).write([.change(record)])
+            try append(text + "\n", to: url("directories", "\(element).changes.ldif"))
+        }
+    }
+
+    private func append(_ text: String, to file: URL) throws {
+        let handle = try FileHandle(forWritingTo: file)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+        try handle.synchronize()
+    }
+
+    // MARK: - Hosts, files, DNS, notifications
+
+    /// The store root of a store element, inside its host's folder.
+    func storeRoot(_ element: String) throws -> StoreRoot {
+        guard let e = plan.element(element), e.kind.isStore, let host = e.host?.name,
+              let rootPath = e.parameters["root"]?.string else {
+            throw SetupError(description: "'\(element)' is not a store on a host")
+        }
+        let path = url("hosts", host).appendingPathComponent(String(rootPath.dropFirst())).path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return try StoreRoot(path)
+    }
+
+    /// A local file of a global step, inside SCRATCH/files (paths are
+    /// relative; `..` refused).
+    func file(_ relative: String) throws -> URL {
+        let components = try StoreRoot.components(ofRelative: relative)
+        let result = components.reduce(url("files")) { $0.appendingPathComponent($1) }
+        try FileManager.default.createDirectory(at: result.deletingLastPathComponent(), withIntermediateDirectories: true)
+        return result
+    }
+
+    func mx(_ domain: String) -> String? { lock.withLock { dns[domain.lowercased()] } }
+
+    func setMX(_ domain: String, _ host: String) throws {
+        try lock.withLock {
+            dns[domain.lowercased()] = host
+            try JSONEncoder().encode(dns).write(to: url("dns.json"), options: .atomic)
+        }
+    }
+
+    func notify(_ line: String) throws {
+        let file = url("notifications.log")
+        if !FileManager.default.fileExists(atPath: file.path) { FileManager.default.createFile(atPath: file.path, contents: Data()) }
+        try lock.withLock { try append(line + "\n", to: file) }
+    }
+
+    /// A marker that a one-time event (a crash fault) happened.
+    func once(_ name: String) -> Bool {
+        let marker = url(".once-" + name.map { $0.isLetter || $0.isNumber ? $0 : "_" }.map(String.init).joined())
+        if FileManager.default.fileExists(atPath: marker.path) { return false }
+        FileManager.default.createFile(atPath: marker.path, contents: Data())
+        return true
+    }
+}

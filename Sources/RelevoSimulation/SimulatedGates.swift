@@ -1,0 +1,165 @@
+import Foundation
+import RelevoDirectory
+import RelevoEngine
+import RelevoPlan
+import RelevoStore
+
+extension SimulatedEnvironment {
+    public func gate(_ step: BoundStep) async throws -> StepOutcome {
+        try applyFault(step)
+        func pass(_ evidence: String, _ seconds: Double) -> StepOutcome {
+            StepOutcome(status: .done, evidence: evidence, seconds: seconds)
+        }
+        func fail(_ evidence: String, _ seconds: Double) -> StepOutcome {
+            StepOutcome(status: .failed, evidence: evidence, seconds: seconds)
+        }
+        switch step.operation.name {
+        case "maildir-superset":
+            let new = try location(step["new"]), old = try location(step["old"])
+            guard FileManager.default.fileExists(atPath: new.path) else { return fail("\(new.relative) does not exist", timing.latency) }
+            let oldCensus: MaildirCensus, newCensus: MaildirCensus
+            do {
+                oldCensus = FileManager.default.fileExists(atPath: old.path)
+                    ? try MaildirCensus.scan(old) : try MaildirCensus.scan(new).emptied()
+                newCensus = try MaildirCensus.scan(new)
+            } catch {
+                return fail("census refused: \(error)", timing.latency)
+            }
+            let d = oldCensus.difference(to: newCensus)
+            let seconds = Double(oldCensus.messageCount + newCensus.messageCount) * timing.latency
+            if !d.missing.isEmpty || !d.differentContent.isEmpty {
+                return fail("\(d.missing.count) messages missing, \(d.differentContent.count) differing (first: \((d.missing + d.differentContent).first!))", seconds)
+            }
+            return pass("\(oldCensus.messageCount) messages of the old Maildir in the new one (SHA-256), \(newCensus.messageCount) there in all", seconds)
+        case "tree-equal":
+            let a = try location(step["a"]), b = try location(step["b"])
+            let ca = try TreeCensus.scan(a), cb = try TreeCensus.scan(b)
+            let ma = Dictionary(ca.files.map { ($0.path, $0.sha256 ?? "") }, uniquingKeysWith: { x, _ in x })
+            let mb = Dictionary(cb.files.map { ($0.path, $0.sha256 ?? "") }, uniquingKeysWith: { x, _ in x })
+            let seconds = Double(ca.files.count + cb.files.count) * timing.latency
+            if ma != mb {
+                let differing = Set(ma.keys).union(mb.keys).filter { ma[$0] != mb[$0] }.sorted()
+                return fail("\(differing.count) files differ (first: \(differing.first ?? ""))", seconds)
+            }
+            return pass("\(ca.files.count) files identical (SHA-256)", seconds)
+        case "maildir-has":
+            let where_ = try location(step["path"])
+            let subject = step["subject"]?.string ?? ""
+            guard FileManager.default.fileExists(atPath: where_.path),
+                  let census = try? MaildirCensus.scan(where_) else { return fail("no Maildir at \(where_.relative)", timing.probe) }
+            for message in census.messages.values {
+                let file = (where_.path as NSString).appendingPathComponent(message.file.path)
+                if let head = try? String(contentsOfFile: file, encoding: .utf8),
+                   head.split(separator: "\n").prefix { !$0.isEmpty }.contains(where: { $0 == "Subject: \(subject)" }) {
+                    return pass("a message with subject '\(subject)' is in \(where_.relative)", timing.probe)
+                }
+            }
+            return fail("no message with subject '\(subject)' in \(where_.relative)", timing.probe)
+        case "imap-login", "pop3-login":
+            let user = step["user"]?.string ?? ""
+            guard let (store, relative) = try mailbox(ofUser: user) else { return fail("no such user '\(user)'", timing.probe) }
+            let (count, _) = mailboxSize(store: store, relative: relative)
+            return pass("\(user) logged in; INBOX on \(store) holds \(count) messages", timing.probe)
+        case "smtp-accept":
+            let to = step["to"]?.string ?? ""
+            return try user(withAddress: to) != nil
+                ? pass("\(to) accepted", timing.probe) : fail("\(to): no such recipient", timing.probe)
+        case "dns-mx":
+            let domain = step["at"].flatMap { plan.element($0.string ?? "")?.parameters["domain"]?.string } ?? ""
+            let expect = step["expect"]?.string ?? ""
+            let answer = scratch.mx(domain) ?? "(none)"
+            return answer.lowercased() == expect.lowercased()
+                ? pass("MX \(domain): \(answer)", timing.probe) : fail("MX \(domain) is \(answer), expected \(expect)", timing.probe)
+        case "redirect-is":
+            let p = try point(step["point"]?.string)
+            let expect = step["is"]?.string ?? ""
+            let raw = try currentRaw(p, member: step.member) ?? ""
+            let name = p.values.first { $0.raw.lowercased() == raw.lowercased() }?.name.name ?? raw
+            return name == expect ? pass("\(p.name.name) reads \(raw)", timing.directoryOperation)
+                : fail("\(p.name.name) reads \(raw), expected \(p.raw(expect) ?? expect)", timing.directoryOperation)
+        case "ldap-compare":
+            guard let at = step["at"]?.string, let entryText = step["entry"]?.string,
+                  let attribute = step["attribute"]?.string else { return fail("incomplete ldap-compare", 0) }
+            let expect = step["expect"]?.string ?? ""
+            guard let entry = scratch.directory(at)?.entry(try dn(entryText)) else {
+                return fail("no entry \(entryText)", timing.directoryOperation)
+            }
+            return entry.strings(attribute).contains(expect)
+                ? pass("\(attribute): \(expect)", timing.directoryOperation)
+                : fail("\(attribute) is \(entry.strings(attribute)), expected \(expect)", timing.directoryOperation)
+        case "http-get":
+            return pass("answered (a dry run does not connect)", timing.probe)
+        default:
+            return pass("nothing to check in a dry run", 0)
+        }
+    }
+
+    /// The entry of the user with this address, in the directory of a
+    /// per-set redirect point.
+    func user(withAddress address: String) throws -> (RedirectPoint, Entry)? {
+        for p in plan.redirects where p.isPerSet {
+            guard let directory = scratch.directory(p.at.name),
+                  let base = plan.element(p.at.name)?.parameters["base"]?.template?.description else { continue }
+            let filter = LDAPFilter.equality("mail", AttributeValue(address))
+            if let entry = try? directory.search(base: try dn(base), filter: filter).first { return (p, entry) }
+        }
+        return nil
+    }
+
+    /// Where a user's mailbox is now: the store their redirect value routes
+    /// to, and the path relative to its root.
+    func mailbox(ofUser uid: String) throws -> (String, String)? {
+        for p in plan.redirects where p.isPerSet {
+            guard let directory = scratch.directory(p.at.name),
+                  let base = plan.element(p.at.name)?.parameters["base"]?.template?.description,
+                  let set = p.per.flatMap({ plan.set($0.name) }),
+                  let entry = try? directory.search(base: try dn(base), filter: .equality(set.key.name, AttributeValue(uid))).first
+            else { continue }
+            return try mailbox(of: entry, point: p)
+        }
+        return nil
+    }
+
+    func mailbox(of entry: Entry, point p: RedirectPoint) throws -> (String, String)? {
+        guard let set = p.per.flatMap({ plan.set($0.name) }), let attribute = p.attribute,
+              let raw = entry.first(attribute),
+              let value = p.values.first(where: { $0.raw.lowercased() == raw.lowercased() }),
+              let store = p.route(value.name.name)?.name,
+              let field = set.fields.first(where: { if case .path = $0.type { true } else { false } }),
+              case .path(let under) = field.type,
+              let path = entry.first(field.attribute), let relative = relativePath(path, under: under.name)
+        else { return nil }
+        return (store, relative)
+    }
+
+    /// Delivers a probe message where the recipient's redirect routes it.
+    func smtpSend(_ step: BoundStep) throws -> StepOutcome {
+        let to = step["to"]?.string ?? ""
+        guard let (p, entry) = try user(withAddress: to), let (store, relative) = try mailbox(of: entry, point: p) else {
+            throw StepFailure("\(to): no such recipient")
+        }
+        let location = try scratch.storeRoot(store).location(relative)
+        for sub in ["cur", "new", "tmp"] {
+            try FileManager.default.createDirectory(atPath: (location.path as NSString).appendingPathComponent(sub),
+                                                    withIntermediateDirectories: true)
+        }
+        let subject = step["subject"]?.string ?? "relevo probe"
+        var generator = MaildirNameGenerator(host: "relevo-simulate", process: 1)
+        let name = generator.next(time: FileTime(seconds: 1_700_000_000), size: nil, flags: nil)
+        let message = "From: relevo@localhost\nTo: \(to)\nSubject: \(subject)\nMessage-ID: <probe-\(name.unique)@relevo>\n\nA probe sent by relevo simulate.\n"
+        let file = ((location.path as NSString).appendingPathComponent("new") as NSString).appendingPathComponent(name.name)
+        try Data(message.utf8).write(to: URL(fileURLWithPath: file))
+        return StepOutcome(status: .done, evidence: "delivered to \(store):\(relative)", bytes: Int64(message.utf8.count),
+                           messages: 1, seconds: timing.probe)
+    }
+
+}
+
+extension MaildirCensus {
+    /// An empty census (an old Maildir that does not exist holds nothing).
+    func emptied() -> MaildirCensus {
+        var c = self
+        c.messages = [:]
+        return c
+    }
+}

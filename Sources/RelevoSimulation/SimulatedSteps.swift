@@ -1,0 +1,357 @@
+import Foundation
+import RelevoDirectory
+import RelevoEngine
+import RelevoPlan
+import RelevoStore
+
+extension SimulatedEnvironment {
+    public func prepare(_ step: BoundStep) async throws -> [String: String] {
+        switch step.operation.name {
+        case "redirect":
+            let p = try point(step["point"]?.string)
+            if p.isPerSet {
+                guard let attribute = p.attribute, let dnText = step.member?.dn,
+                      let entry = scratch.directory(p.at.name)?.entry(try dn(dnText)) else { return [:] }
+                return ["previous": entry.first(attribute) ?? ""]
+            }
+            let domain = plan.element(p.at.name)?.parameters["domain"]?.string ?? ""
+            return ["previous": scratch.mx(domain) ?? ""]
+        case "ldap-modify":
+            guard let at = step["at"]?.string, let entryText = step["entry"]?.string,
+                  let entry = scratch.directory(at)?.entry(try dn(entryText)),
+                  case .map(let replace)? = step["replace"] else { return [:] }
+            var previous: [String: String] = [:]
+            for attribute in replace.keys { previous[attribute] = json(entry.strings(attribute)) }
+            return previous
+        default:
+            return [:]
+        }
+    }
+
+    public func perform(_ step: BoundStep, prepared: [String: String]) async throws -> StepOutcome {
+        try applyFault(step)
+        switch step.operation.name {
+        case "redirect": return try redirect(step, to: step["to"]?.string ?? "")
+        case "copy": return try copy(step)
+        case "chown": return try chown(step)
+        case "remove":
+            let location = try location(step["path"])
+            try? FileManager.default.removeItem(atPath: location.path)
+            return StepOutcome(status: .done, evidence: "removed \(location.relative)", seconds: timing.latency)
+        case "ldap-export": return try ldapExport(step)
+        case "ldif-transform": return try ldifTransform(step)
+        case "ldap-import": return try ldapImport(step)
+        case "ldap-modify": return try ldapModify(step)
+        case "smtp-send": return try smtpSend(step)
+        case "wait":
+            if case .duration(let d)? = step["for"] { return StepOutcome(status: .done, seconds: d) }
+            return StepOutcome(status: .done)
+        case "notify":
+            let target = step["to"]?.string ?? ""
+            try scratch.notify("\(target): \(step["message"]?.string ?? "")")
+            return StepOutcome(status: .done, evidence: "sent to \(target)", seconds: timing.probe)
+        default:
+            return StepOutcome(status: .done, evidence: "nothing to do in a dry run")
+        }
+    }
+
+    public func isDone(_ step: BoundStep, prepared: [String: String]) async throws -> Bool {
+        switch step.operation.name {
+        case "redirect":
+            let p = try point(step["point"]?.string)
+            guard let raw = p.raw(step["to"]?.string ?? "") else { return false }
+            return try currentRaw(p, member: step.member)?.lowercased() == raw.lowercased()
+        case "ldap-modify":
+            guard let at = step["at"]?.string, let entryText = step["entry"]?.string,
+                  let entry = scratch.directory(at)?.entry(try dn(entryText)),
+                  case .map(let replace)? = step["replace"] else { return false }
+            return replace.allSatisfy { entry.strings($0.key) == [$0.value.string ?? ""] }
+        default:
+            // Copies, chowns and imports are idempotent: they run again.
+            return false
+        }
+    }
+
+    public func undo(_ step: BoundStep, outcome: StepOutcome) async throws -> StepOutcome {
+        switch step.operation.name {
+        case "redirect":
+            let p = try point(step["point"]?.string)
+            guard let previous = outcome.undo["previous"],
+                  let name = p.values.first(where: { $0.raw.lowercased() == previous.lowercased() })?.name.name else {
+                throw Failure("no previous value recorded for \(p.name.name)")
+            }
+            var result = try redirect(step, to: name)
+            // Carry back what flowed to the other side while redirected.
+            if case .bool(false)? = step["carry-back"] { return result }
+            if p.isPerSet, let from = p.route(step["to"]?.string ?? "")?.name, let to = p.route(name)?.name,
+               let pathField = pathField(for: p), let relative = step.member?.fields[pathField] {
+                let source = try scratch.storeRoot(from).location(relative)
+                if FileManager.default.fileExists(atPath: source.path) {
+                    let target = try scratch.storeRoot(to).location(relative)
+                    let reports = try MaildirCopier(from: source, to: target,
+                                                    options: CopyOptions(flagPolicy: .merge, syncFiles: false)).copyUntilStable()
+                    let carried = reports.reduce(0) { $0 + $1.copied.count }
+                    result.evidence += carried > 0 ? "; carried back \(carried) messages" : ""
+                    result.messages = carried
+                }
+            }
+            return result
+        case "copy":
+            guard let report = decode([CopyReport].self, outcome.undo["copied"]) else {
+                return StepOutcome(status: .done, evidence: "nothing was copied")
+            }
+            let from = try location(step["from"]), to = try location(step["to"])
+            let removal: RemovalReport
+            if isMaildir(step["to"]) {
+                removal = try MaildirCopier(from: from, to: to).removeCopied(reports: report)
+            } else {
+                removal = try TreeCopier(from: from, to: to).removeCopied(reports: report)
+            }
+            let removed = removal.removed.count
+            return StepOutcome(status: .done, evidence: "removed \(removed) copied files", seconds: Double(removed) * timing.latency)
+        case "chown":
+            return StepOutcome(status: .done, evidence: "owners restored (recorded only in a dry run)")
+        case "ldap-import":
+            guard let element = step["to"]?.string, let added = decode([String].self, outcome.undo["added"]) else {
+                return StepOutcome(status: .done)
+            }
+            for text in added.reversed() {
+                try? scratch.change(element, LDIFChangeRecord(dn: try dn(text), change: .delete))
+            }
+            return StepOutcome(status: .done, evidence: "deleted \(added.count) entries",
+                               seconds: Double(added.count) * timing.directoryOperation)
+        case "ldap-modify":
+            guard let at = step["at"]?.string, let entryText = step["entry"]?.string else { return StepOutcome(status: .done) }
+            var mods: [Modification] = []
+            for (attribute, text) in outcome.undo {
+                guard let values = decode([String].self, text) else { continue }
+                mods.append(Modification.replace(attribute, values.map { AttributeValue($0) }))
+            }
+            try scratch.change(at, LDIFChangeRecord(dn: try dn(entryText), change: .modify(mods)))
+            return StepOutcome(status: .done, evidence: "restored \(mods.count) attributes", seconds: timing.directoryOperation)
+        default:
+            return StepOutcome(status: .done)
+        }
+    }
+
+    public func notify(_ target: NotifyTarget, message: String) async throws -> Double {
+        try scratch.notify("\(target.name.name) <\(target.to)>: \(message)")
+        return timing.probe
+    }
+
+    // MARK: - Steps
+
+    /// Reads a redirect point's current raw value for a member (per set) or
+    /// the DNS answer (global).
+    func currentRaw(_ p: RedirectPoint, member: SetMember?) throws -> String? {
+        if p.isPerSet {
+            guard let attribute = p.attribute, let dnText = member?.dn else { return nil }
+            return scratch.directory(p.at.name)?.entry(try dn(dnText))?.first(attribute)
+        }
+        return scratch.mx(plan.element(p.at.name)?.parameters["domain"]?.string ?? "")
+    }
+
+    func redirect(_ step: BoundStep, to value: String) throws -> StepOutcome {
+        let p = try point(step["point"]?.string)
+        guard let raw = p.raw(value) else { throw StepFailure("'\(value)' is not a value of \(p.name.name)") }
+        if p.isPerSet {
+            guard let attribute = p.attribute, let dnText = step.member?.dn else { throw StepFailure("no entry to switch") }
+            try scratch.change(p.at.name, LDIFChangeRecord(dn: try dn(dnText),
+                                                           change: .modify([.replace(attribute, [AttributeValue(raw)])])))
+            return StepOutcome(status: .done, evidence: "\(attribute): \(raw)", seconds: timing.directoryOperation)
+        }
+        let domain = plan.element(p.at.name)?.parameters["domain"]?.string ?? ""
+        try scratch.setMX(domain, raw)
+        return StepOutcome(status: .done, evidence: "MX \(domain): \(raw)", seconds: timing.probe)
+    }
+
+    /// The field of the point's set that holds each member's path.
+    func pathField(for p: RedirectPoint) -> String? {
+        guard let set = p.per.flatMap({ plan.set($0.name) }) else { return nil }
+        return set.fields.first { if case .path = $0.type { true } else { false } }?.name.name
+    }
+
+    func copy(_ step: BoundStep) throws -> StepOutcome {
+        let from = try location(step["from"]), to = try location(step["to"])
+        let options = CopyOptions(flagPolicy: .merge, syncFiles: false)
+        let stable = step["until"]?.string == "stable"
+        let maxPasses: Int = { if case .int(let n)? = step["max-passes"] { return n } else { return 5 } }()
+        let maildir = isMaildir(step["from"])
+        if !FileManager.default.fileExists(atPath: from.path) {
+            try FileManager.default.createDirectory(atPath: from.path, withIntermediateDirectories: true)
+        }
+        var reports: [CopyReport]
+        do {
+            if maildir {
+                let copier = MaildirCopier(from: from, to: to, options: options)
+                reports = stable ? try copier.copyUntilStable(maxPasses: maxPasses) : [try copier.copy()]
+            } else {
+                let copier = TreeCopier(from: from, to: to, options: options)
+                reports = stable ? try copier.copyUntilStable(maxPasses: maxPasses) : [try copier.copy()]
+            }
+        } catch let error as StoreError {
+            throw StepFailure("copy \(from.relative): \(error)")
+        }
+        let files = reports.reduce(0) { $0 + $1.copied.count + $1.skipped }
+        let bytes = reports.reduce(UInt64(0)) { $0 + $1.bytesCopied }
+        let copied = reports.reduce(0) { $0 + $1.copied.count }
+        let conflicts = reports.flatMap(\.conflicts).filter(\.isMessage)
+        var outcome = StepOutcome(status: .done, undo: ["copied": json(reports)],
+                                  evidence: "\(copied) files, \(bytes) bytes in \(reports.count) pass\(reports.count == 1 ? "" : "es")",
+                                  bytes: Int64(bytes), messages: copied,
+                                  seconds: copySeconds(files: files, bytes: bytes, passes: reports.count))
+        if !conflicts.isEmpty {
+            throw StepFailure("\(conflicts.count) messages differ between the stores: \(conflicts.first!)", partial: outcome)
+        }
+        if injected(step) == .partial {
+            // Stop half way: keep the first half of what was copied, then fail.
+            let all = reports.flatMap(\.copied)
+            var kept = CopyReport(source: reports.first?.source ?? "", destination: reports.first?.destination ?? "")
+            var dropped = kept
+            for (i, file) in all.enumerated() {
+                if i < all.count / 2 { kept.copied.append(file) } else { dropped.copied.append(file) }
+            }
+            if maildir { _ = try MaildirCopier(from: from, to: to).removeCopied(report: dropped) } else {
+                _ = try TreeCopier(from: from, to: to).removeCopied(report: dropped)
+            }
+            outcome.undo["copied"] = json([kept])
+            outcome.seconds /= 2
+            throw StepFailure("copy stopped half way (injected): \(kept.copied.count) of \(all.count) files", partial: outcome)
+        }
+        return outcome
+    }
+
+    func chown(_ step: BoundStep) throws -> StepOutcome {
+        let location = try location(step["path"])
+        guard FileManager.default.fileExists(atPath: location.path) else {
+            throw StepFailure("\(location.relative) does not exist")
+        }
+        let ownerText: String = {
+            if let o = step["owner"]?.string { return o }
+            if case .storePath(let store, _)? = step["path"] { return plan.element(store)?.parameters["owner"]?.string ?? "" }
+            return ""
+        }()
+        let entries = try Ownership.currentOwners(of: location, allowHardLinks: true).count
+        return StepOutcome(status: .done, evidence: "\(entries) entries to \(ownerText.isEmpty ? "the store's owner" : ownerText) (recorded, not applied, in a dry run)",
+                           seconds: Double(entries) * timing.latency / 10)
+    }
+
+    func ldapExport(_ step: BoundStep) throws -> StepOutcome {
+        guard let element = step["from"]?.string, let directory = scratch.directory(element) else {
+            throw StepFailure("no directory to export")
+        }
+        let file = try scratch.file(step["to"]?.string ?? "")
+        let text = directory.export()
+        try Data(text.utf8).write(to: file, options: .atomic)
+        return StepOutcome(status: .done, evidence: "\(directory.count) entries to \(step["to"]?.string ?? "")",
+                           bytes: Int64(text.utf8.count), seconds: Double(directory.count) * timing.directoryOperation / 10)
+    }
+
+    func ldifTransform(_ step: BoundStep) throws -> StepOutcome {
+        let input = try String(contentsOf: try scratch.file(step["in"]?.string ?? ""), encoding: .utf8)
+        var records = try LDIFReader().read(input)
+        var changed = 0
+        for i in records.indices {
+            guard case .content(var entry) = records[i] else { continue }
+            if case .map(let splits)? = step["split"] {
+                for (attribute, spec) in splits {
+                    guard case .map(let s) = spec, let pattern = s["pattern"]?.string,
+                          case .map(let into)? = s["into"] else { continue }
+                    let values = entry.strings(attribute)
+                    guard !values.isEmpty else { continue }
+                    for value in values {
+                        guard let captures = LDIFTransform.match(pattern, value) else {
+                            throw StepFailure("\(entry.dn): \(attribute) '\(value)' does not match \(pattern)")
+                        }
+                        for (newAttribute, capture) in into.sorted(by: { $0.key < $1.key }) {
+                            if let v = captures[capture.string ?? ""] { entry.set(newAttribute, [AttributeValue(v)]) }
+                        }
+                    }
+                    entry.remove(attribute)
+                    changed += 1
+                }
+            }
+            if case .map(let renames)? = step["rename"] {
+                for (old, new) in renames {
+                    let values = entry[old]
+                    if !values.isEmpty, let n = new.string {
+                        entry.remove(old)
+                        entry.set(n, values)
+                    }
+                }
+            }
+            if case .list(let drops)? = step["drop"] {
+                for d in drops { if let name = d.string { entry.remove(name) } }
+            }
+            records[i] = .content(entry)
+        }
+        let text = LDIFWriter().write(records)
+        try Data(text.utf8).write(to: try scratch.file(step["out"]?.string ?? ""), options: .atomic)
+        return StepOutcome(status: .done, evidence: "\(records.count) records, \(changed) rewritten",
+                           bytes: Int64(text.utf8.count), seconds: 0.001 * Double(records.count))
+    }
+
+    func ldapImport(_ step: BoundStep) throws -> StepOutcome {
+        guard let element = step["to"]?.string, let directory = scratch.directory(element) else {
+            throw StepFailure("no directory to import into")
+        }
+        let text = try String(contentsOf: try scratch.file(step["from"]?.string ?? ""), encoding: .utf8)
+        var added: [String] = []
+        for record in try LDIFReader().read(text) {
+            guard case .content(let entry) = record else { continue }
+            if directory.entry(entry.dn) != nil || scratch.directory(element)?.entry(entry.dn) != nil { continue }
+            do {
+                try scratch.change(element, LDIFChangeRecord(dn: entry.dn, change: .add(entry.attributes)))
+                added.append(entry.dn.description)
+            } catch {
+                throw StepFailure("adding \(entry.dn): \(error)",
+                                  partial: StepOutcome(status: .failed, undo: ["added": json(added)]))
+            }
+        }
+        return StepOutcome(status: .done, undo: ["added": json(added)], evidence: "\(added.count) entries added",
+                           seconds: Double(added.count) * timing.directoryOperation)
+    }
+
+    func ldapModify(_ step: BoundStep) throws -> StepOutcome {
+        guard let at = step["at"]?.string, let entryText = step["entry"]?.string,
+              case .map(let replace)? = step["replace"] else { throw StepFailure("incomplete ldap-modify") }
+        let mods = replace.keys.sorted().map { Modification.replace($0, [AttributeValue(replace[$0]?.string ?? "")]) }
+        do {
+            try scratch.change(at, LDIFChangeRecord(dn: try dn(entryText), change: .modify(mods)))
+        } catch {
+            throw StepFailure("\(entryText): \(error)")
+        }
+        return StepOutcome(status: .done, evidence: "\(mods.count) attributes replaced", seconds: timing.directoryOperation)
+    }
+}
+
+/// `{size}S,{count}C`-style patterns: literal text and named captures.
+enum LDIFTransform {
+    static func match(_ pattern: String, _ value: String) -> [String: String]? {
+        var captures: [String: String] = [:]
+        var p = Substring(pattern), v = Substring(value)
+        while !p.isEmpty {
+            if p.first == "{", let close = p.firstIndex(of: "}") {
+                let name = String(p[p.index(after: p.startIndex)..<close])
+                p = p[p.index(after: close)...]
+                // A capture runs to the next literal of the pattern (or the end).
+                let literal = p.prefix { $0 != "{" }
+                if literal.isEmpty {
+                    captures[name] = String(v)
+                    v = ""
+                } else if let r = v.range(of: literal) {
+                    captures[name] = String(v[..<r.lowerBound])
+                    v = v[r.lowerBound...]
+                } else {
+                    return nil
+                }
+                if captures[name]?.isEmpty ?? true { return nil }
+            } else {
+                guard v.first == p.first else { return nil }
+                p = p.dropFirst()
+                v = v.dropFirst()
+            }
+        }
+        return v.isEmpty ? captures : nil
+    }
+}
