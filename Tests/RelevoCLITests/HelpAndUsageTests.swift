@@ -15,10 +15,10 @@ struct HelpAndUsageTests {
     func overview() {
         let run = relevo(["--help"])
         #expect(run.status == 0)
-        for part in ["USAGE", "COMMANDS", "EXAMPLES", "EXIT STATUS", "check", "graph", "explain"] {
+        for part in ["USAGE", "COMMANDS", "EXAMPLES", "EXIT STATUS", "check", "graph", "simulate", "explain"] {
             #expect(run.stdout.contains(part), "overview lacks \(part)")
         }
-        #expect(run.stdout.contains("simulate, run, render"), "planned commands are named as planned")
+        #expect(run.stdout.contains("Planned, not yet present: run, render"), "planned commands are named as planned")
         #expect(relevo(["-h"]).stdout == run.stdout)
         #expect(relevo(["help"]).stdout == run.stdout)
     }
@@ -50,9 +50,9 @@ struct HelpAndUsageTests {
 
     @Test("planned commands say so")
     func plannedCommand() {
-        let run = relevo(["simulate", "plan.yaml"])
+        let run = relevo(["run", "plan.yaml"])
         #expect(run.status == 2)
-        #expect(run.stderr.contains("'simulate' is planned"))
+        #expect(run.stderr.contains("'run' is planned"))
     }
 
     @Test("no command, or an unknown option before it, exits 2")
