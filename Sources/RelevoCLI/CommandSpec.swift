@@ -27,7 +27,7 @@ extension OptionSpec {
 
 /// The commands `relevo` has, in the order help lists them.
 enum Commands {
-    static let all: [CommandSpec] = [CheckCommand.spec, GraphCommand.spec, SimulateCommand.spec, ExplainCommand.spec,
+    static let all: [CommandSpec] = [CheckCommand.spec, GraphCommand.spec, SimulateCommand.spec, FixturesCommand.spec, ExplainCommand.spec,
                                      HelpCommand.spec]
 
     /// Commands the design promises but this version does not have.

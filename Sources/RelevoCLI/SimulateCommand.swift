@@ -40,7 +40,7 @@ enum SimulateCommand {
         ],
         arguments: [("PLAN", "the plan file (YAML)")],
         options: [
-            OptionSpec(name: "fixtures", valueName: "DIR", help: "folder the plan's fixture paths are relative to (default: the plan's folder)"),
+            OptionSpec(name: "fixtures", valueName: "DIR", help: "the fixture set to use: the folder the plan's fixture paths are relative to, in place of `fixtures: { folder: ... }`"),
             OptionSpec(name: "inject", valueName: "SPEC", help: "inject a fault, TARGET[@SETS]=FAULT (repeatable)"),
             OptionSpec(name: "journal", valueName: "FILE", help: "the run's journal (default: .relevo/runs/PLAN-TIME.journal)"),
             OptionSpec(name: "resume", help: "continue the run recorded in --journal FILE"),
@@ -126,8 +126,23 @@ enum SimulateCommand {
 
         let approvals: ApprovalPolicy = parsed.values("approve").contains("all")
             ? .all : .given(Set(parsed.values("approve")))
-        let fixtureBase = URL(fileURLWithPath: parsed.value("fixtures")
-                              ?? (planPath as NSString).deletingLastPathComponent.nonEmpty ?? ".")
+        // Fixture paths are relative to --fixtures DIR, else to the plan's
+        // `fixtures: { folder: ... }`, itself relative to the plan's folder.
+        let planFolder = (planPath as NSString).deletingLastPathComponent.nonEmpty ?? "."
+        let fixtureBase: URL
+        if let dir = parsed.value("fixtures") {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                console.error("fixtures folder \(dir) does not exist",
+                              help: "write one with `relevo fixtures synth --users N -o \(dir)`")
+                return .unreadable
+            }
+            fixtureBase = URL(fileURLWithPath: dir)
+        } else if let folder = plan.fixtures?.folder?.path {
+            fixtureBase = URL(fileURLWithPath: folder.hasPrefix("/") ? folder : (planFolder as NSString).appendingPathComponent(folder))
+        } else {
+            fixtureBase = URL(fileURLWithPath: planFolder)
+        }
         let digest = SHA256.hexHash(Array(checked.source.text.utf8))
         let holder = "\(ProcessInfo.processInfo.hostName):\(getpid())"
 

@@ -283,9 +283,10 @@ struct PlanBuilder {
     }
 
     mutating func fixtures(_ node: YAMLNode) -> Fixtures? {
-        guard let f = reader.fields(node, in: "fixtures", known: ["directory", "directories", "hosts", "dns", "timing"])
+        guard let f = reader.fields(node, in: "fixtures", known: ["folder", "directory", "directories", "hosts", "dns", "timing"])
         else { return nil }
         var fx = Fixtures(hosts: [], range: node.range)
+        if let d = f["folder"], let s = reader.string(d.value, "'folder' of fixtures") { fx.folder = (s, d.value.range) }
         if let d = f["directory"], let s = reader.string(d.value, "'directory' of fixtures") { fx.directory = (s, d.value.range) }
         if let d = f["directories"], let m = reader.value(d.value, .map(.localFile), "'directories' of fixtures")?.map {
             fx.directories = m.compactMap { p in p.value.string.map { (element: p.key, path: $0) } }

@@ -316,6 +316,9 @@ public struct NotifyTarget: Sendable {
 
 /// What a dry run uses in place of live systems.
 public struct Fixtures: Sendable {
+    /// The folder the other paths are relative to, itself relative to the
+    /// plan's folder; `relevo simulate --fixtures DIR` replaces it.
+    public var folder: (path: String, range: SourceRange)?
     /// An LDIF file loaded into every ldap element that has no file of its own.
     public var directory: (path: String, range: SourceRange)?
     /// An LDIF file per ldap element; an ldap element with none starts empty.

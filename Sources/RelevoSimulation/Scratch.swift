@@ -34,7 +34,7 @@ final class Scratch: @unchecked Sendable {
         if !FileManager.default.fileExists(atPath: marker.path) {
             try? FileManager.default.removeItem(at: root)
             try create(fixtureBase: fixtureBase)
-            FileManager.default.createFile(atPath: marker.path, contents: Data())
+            try touch(marker)
         }
         try load()
     }
@@ -88,7 +88,7 @@ final class Scratch: @unchecked Sendable {
             // Validate now: a broken fixture is a setup error, not a step failure.
             _ = try makeDirectory(element: e, ldif: text)
             try Data(text.utf8).write(to: url("directories", "\(e.name.name).ldif"))
-            FileManager.default.createFile(atPath: url("directories", "\(e.name.name).changes.ldif").path, contents: Data())
+            try touch(url("directories", "\(e.name.name).changes.ldif"))
         }
         var answers: [String: String] = [:]
         for d in fixtures?.dns ?? [] { answers[d.domain.name.lowercased()] = d.mx }
@@ -181,7 +181,7 @@ final class Scratch: @unchecked Sendable {
 
     func notify(_ line: String) throws {
         let file = url("notifications.log")
-        if !FileManager.default.fileExists(atPath: file.path) { FileManager.default.createFile(atPath: file.path, contents: Data()) }
+        if !FileManager.default.fileExists(atPath: file.path) { try touch(file) }
         try lock.withLock { try append(line + "\n", to: file) }
     }
 
@@ -189,7 +189,15 @@ final class Scratch: @unchecked Sendable {
     func once(_ name: String) -> Bool {
         let marker = url(".once-" + name.map { $0.isLetter || $0.isNumber ? $0 : "_" }.map(String.init).joined())
         if FileManager.default.fileExists(atPath: marker.path) { return false }
-        FileManager.default.createFile(atPath: marker.path, contents: Data())
-        return true
+        // Not recorded, not fired: a marker that cannot be written would
+        // make every resume crash again.
+        return FileManager.default.createFile(atPath: marker.path, contents: Data())
+    }
+
+    /// Creates an empty file, or fails saying which.
+    private func touch(_ file: URL) throws {
+        guard FileManager.default.createFile(atPath: file.path, contents: Data()) else {
+            throw SetupError(description: "cannot create \(file.path)")
+        }
     }
 }

@@ -50,7 +50,7 @@ extension SimulatedEnvironment {
             for message in census.messages.values {
                 let file = (where_.path as NSString).appendingPathComponent(message.file.path)
                 if let head = try? String(contentsOfFile: file, encoding: .utf8),
-                   head.split(separator: "\n").prefix { !$0.isEmpty }.contains(where: { $0 == "Subject: \(subject)" }) {
+                   head.split(separator: "\n").prefix(while: { !$0.isEmpty }).contains(where: { $0 == "Subject: \(subject)" }) {
                     return pass("a message with subject '\(subject)' is in \(where_.relative)", timing.probe)
                 }
             }

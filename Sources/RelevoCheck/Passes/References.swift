@@ -106,7 +106,7 @@ extension CheckPass {
         }
         for field in s.fields {
             switch field.type {
-            case .path(let under): store(under)
+            case .path(let under): _ = store(under)
             case .redirectValue(let point):
                 if plan.redirect(point.name) == nil { unknown("redirect point", point, among: redirectNames) }
             default: break

@@ -17,8 +17,18 @@ extension CheckPass {
     }
 
     /// Pass 7: the fixture files a dry run reads exist.
-    mutating func fixtures(base: String) {
+    mutating func fixtures(base planFolder: String) {
         guard let fx = plan.fixtures else { return }
+        var base = planFolder
+        if let folder = fx.folder {
+            base = folder.path.hasPrefix("/") ? folder.path : (planFolder as NSString).appendingPathComponent(folder.path)
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: base, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                report(Codes.fixtureMissing, "fixture folder '\(folder.path)' does not exist", at: folder.range,
+                       help: "'folder' is relative to the plan's folder; write one with `relevo fixtures synth -o DIR`")
+                return
+            }
+        }
         var paths: [(String, SourceRange)] = []
         if let d = fx.directory { paths.append((d.path, d.range)) }
         for (host, path) in fx.hosts { paths.append((path, host.range)) }
@@ -27,7 +37,8 @@ extension CheckPass {
             let full = path.hasPrefix("/") ? path : (base as NSString).appendingPathComponent(path)
             if !FileManager.default.fileExists(atPath: full) {
                 report(Codes.fixtureMissing, "fixture '\(path)' does not exist", at: range,
-                       help: "paths are relative to the plan's folder")
+                       help: fx.folder == nil ? "paths are relative to the plan's folder"
+                           : "paths are relative to the fixtures' 'folder'")
             }
         }
     }
