@@ -88,11 +88,21 @@ final class DirectoryCache {
         handles = ["": base]
     }
 
+    /// Handles the cache keeps open (the base included).
+    var openCount: Int { handles.count }
+
     /// The directory at `path` (relative to the base; "" is the base). When
     /// it does not exist and `create` is false, throws `StoreError.io` with
     /// ENOENT (see `StoreError.isNotFound`).
     func directory(_ path: String, create: Bool, mode: UInt32 = 0o700) throws -> DirectoryHandle {
         if let handle = handles[path] { return handle }
+        // Keep open only the base and the ancestors of `path`: the copiers
+        // go through a tree in path order, so this is what they reuse, and
+        // a store of many thousand folders must not hold a descriptor for
+        // each (EMFILE). A handle a caller still holds stays open.
+        if handles.count > 1 {
+            handles = handles.filter { $0.key.isEmpty || path.hasPrefix($0.key + "/") }
+        }
         var parts = path.split(separator: "/").map(String.init)
         guard let name = parts.popLast() else { return handles[""]! }
         let parent = try directory(parts.joined(separator: "/"), create: create, mode: 0o700)

@@ -45,6 +45,24 @@ import Glibc
         #expect(second.conflicts.count == 1)
     }
 
+    @Test func aWideTreeKeepsOnlyItsPathOpen() throws {
+        // 10000 Maildirs once failed with EMFILE: the copier kept a descriptor
+        // for every folder it had been through.
+        let trees = try Trees()
+        let d = trees.directory
+        for i in 0..<300 { d.write("old/web/u\(i)/cur/m", "\(i)") }
+        let cache = DirectoryCache(base: try StoreRoot(d.absolute("new")).location("web").openCreating().handle)
+        var most = 0
+        for i in 0..<300 {
+            _ = try cache.directory("u\(i)/cur", create: true)
+            most = max(most, cache.openCount)
+        }
+        #expect(most == 3, "the base, u/ and u/cur")
+        let report = try trees.copier.copy()
+        #expect(report.copied.count == 300)
+        #expect(d.read("new/web/u299/cur/m") == "299")
+    }
+
     @Test func removeCopiedDeletesOnlyUnchangedCopies() throws {
         let trees = try Trees()
         let d = trees.directory
