@@ -1,0 +1,2 @@
+// The LDAP driver on libldap: see docs/architecture.md.
+import RelevoBasics

@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RelevoBasics
+
+/// Why a secret reference could not be resolved. The message names the
+/// reference, never a value.
+public struct SecretError: Error, CustomStringConvertible, Sendable {
+    public var reference: String
+    public var reason: String
+    public var description: String { "secret \(reference): \(reason)" }
+}
+
+extension SecretRef {
+    /// Reads the secret: the environment variable's value, or the file's
+    /// contents without one trailing newline (so `echo pw > file` works).
+    ///
+    /// A file must be a regular file (a link is followed only to a regular
+    /// file) that neither its group nor others can read or write: like
+    /// ssh with a private key, Relevo refuses a secret anyone may have
+    /// read. A relative path is relative to `directory` (the plan's folder).
+    public func resolve(environment: [String: String], directory: String = ".") throws -> Secret {
+        switch source {
+        case .env:
+            guard let value = environment[name] else {
+                throw SecretError(reference: description, reason: "the environment variable \(name) is not set")
+            }
+            guard !value.isEmpty else {
+                throw SecretError(reference: description, reason: "the environment variable \(name) is empty")
+            }
+            return Secret(bytes: Array(value.utf8), reference: description)
+        case .file:
+            let path = name.hasPrefix("/") ? name : (directory.hasSuffix("/") ? directory : directory + "/") + name
+            var bytes = try readSecretFile(path)
+            if bytes.last == 0x0A { bytes.removeLast() }
+            if bytes.last == 0x0D { bytes.removeLast() }
+            guard !bytes.isEmpty else {
+                throw SecretError(reference: description, reason: "the file is empty")
+            }
+            return Secret(bytes: bytes, reference: description)
+        }
+    }
+
+    private func readSecretFile(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        guard fd >= 0 else {
+            throw SecretError(reference: description, reason: "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw SecretError(reference: description, reason: "\(path) is not a regular file")
+        }
+        guard st.st_mode & 0o077 == 0 else {
+            let mode = String(st.st_mode & 0o777, radix: 8)
+            throw SecretError(reference: description,
+                              reason: "\(path) has mode \(mode); group and others must have no access (chmod 600 \(path))")
+        }
+        guard st.st_size <= 65536 else {
+            throw SecretError(reference: description, reason: "\(path) is larger than 64 KiB; a secret file holds one secret")
+        }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SecretError(reference: description, reason: "cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: buffer[0..<n])
+        }
+        for i in buffer.indices { buffer[i] = 0 }
+        return bytes
+    }
+}

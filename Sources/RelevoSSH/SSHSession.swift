@@ -1,0 +1,2 @@
+// The SSH driver on libssh2: see docs/architecture.md.
+import RelevoBasics
