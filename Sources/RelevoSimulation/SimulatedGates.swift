@@ -57,7 +57,7 @@ extension SimulatedEnvironment {
             return fail("no message with subject '\(subject)' in \(where_.relative)", timing.probe)
         case "imap-login", "pop3-login":
             let user = step["user"]?.string ?? ""
-            guard let (store, relative) = try mailbox(ofUser: user) else { return fail("no such user '\(user)'", timing.probe) }
+            guard let (store, relative) = try mailbox(ofUser: user, member: step.member) else { return fail("no such user '\(user)'", timing.probe) }
             let (count, _) = mailboxSize(store: store, relative: relative)
             return pass("\(user) logged in; INBOX on \(store) holds \(count) messages", timing.probe)
         case "smtp-accept":
@@ -108,8 +108,15 @@ extension SimulatedEnvironment {
 
     /// Where a user's mailbox is now: the store their redirect value routes
     /// to, and the path relative to its root.
-    func mailbox(ofUser uid: String) throws -> (String, String)? {
+    /// When `uid` is the key of the set member being migrated, its entry is
+    /// read by DN: a search per gate would make a run quadratic in users.
+    func mailbox(ofUser uid: String, member: SetMember? = nil) throws -> (String, String)? {
         for p in plan.redirects where p.isPerSet {
+            if let member, member.key == uid, let text = member.dn, let directory = scratch.directory(p.at.name),
+               let entry = directory.entry(try dn(text)),
+               let set = p.per.flatMap({ plan.set($0.name) }), entry.first(set.key.name) == uid {
+                return try mailbox(of: entry, point: p)
+            }
             guard let directory = scratch.directory(p.at.name),
                   let base = plan.element(p.at.name)?.parameters["base"]?.template?.description,
                   let set = p.per.flatMap({ plan.set($0.name) }),
