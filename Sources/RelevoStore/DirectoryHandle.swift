@@ -5,8 +5,9 @@ import Glibc
 /// by a single name relative to its descriptor (`openat`, `renameat`,
 /// `unlinkat`, ...), so a link planted after a check cannot redirect it.
 ///
-/// Internal: a handle owns a descriptor, closed when the handle goes away.
-final class DirectoryHandle {
+/// The local file system's `StoreDirectory`: a handle owns a descriptor,
+/// closed when the handle goes away.
+final class LocalDirectory: StoreDirectory {
     let fd: Int32
     /// Path relative to the store root, for messages ("" is the root itself).
     let displayPath: String
@@ -24,12 +25,12 @@ final class DirectoryHandle {
     }
 
     /// Opens a trusted absolute directory (a canonical store root).
-    static func open(absolute path: String, display: String) throws -> DirectoryHandle {
+    static func open(absolute path: String, display: String) throws -> LocalDirectory {
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
             throw StoreError.io(path: path, operation: "open directory", errno: errno)
         }
-        return DirectoryHandle(fd: fd, displayPath: display)
+        return LocalDirectory(fd: fd, displayPath: display)
     }
 
     /// `lstat` of `name`, or nil when it does not exist.
@@ -60,7 +61,7 @@ final class DirectoryHandle {
     func openDirectoryIfPresent(_ name: String) throws -> DirectoryHandle? {
         let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         if child >= 0 {
-            return DirectoryHandle(fd: child, displayPath: display(name))
+            return LocalDirectory(fd: child, displayPath: display(name))
         }
         let code = errno
         switch code {
@@ -85,7 +86,7 @@ final class DirectoryHandle {
         } else if errno != EEXIST {
             throw StoreError.io(path: display(name), operation: "mkdir", errno: errno)
         }
-        let handle = try openDirectory(name)
+        guard let handle = try openDirectory(name) as? LocalDirectory else { fatalError("a local directory opens local directories") }
         if created, fchmod(handle.fd, mode_t(mode & 0o777)) != 0 {
             throw StoreError.io(path: handle.displayPath, operation: "chmod", errno: errno)
         }
@@ -124,7 +125,7 @@ final class DirectoryHandle {
 
     /// Opens the regular file `name` for reading. Refuses a link or special
     /// file (the open never follows a link and never blocks on a FIFO).
-    func openForReading(_ name: String) throws -> OpenFile {
+    func openForReading(_ name: String) throws -> any StoreFileReader {
         let flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY
         var file = openat(fd, name, flags | noAccessTimeFlag)
         if file < 0 && errno == EPERM {
@@ -146,7 +147,7 @@ final class DirectoryHandle {
     }
 
     /// Creates `name` exclusively (never an existing file, never through a link).
-    func createExclusive(_ name: String, mode: UInt32 = 0o600) throws -> OpenFile {
+    func createExclusive(_ name: String, mode: UInt32) throws -> any StoreFileWriter {
         let file = openat(fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(mode))
         guard file >= 0 else {
             throw StoreError.io(path: display(name), operation: "create", errno: errno)
@@ -158,7 +159,10 @@ final class DirectoryHandle {
     /// Returns false (and leaves both untouched) when it exists. Uses
     /// `renameat2(RENAME_NOREPLACE)`, or `link` + `unlink` where the kernel
     /// or file system lacks it: an existing file is never replaced.
-    func moveNoReplace(_ name: String, to target: DirectoryHandle, as newName: String) throws -> Bool {
+    func moveNoReplace(_ name: String, to other: DirectoryHandle, as newName: String) throws -> Bool {
+        guard let target = other as? LocalDirectory else {
+            throw StoreError.io(path: other.display(newName), operation: "rename across file systems", errno: EXDEV)
+        }
         if let rename2 = renameat2Function {
             if rename2(fd, name, target.fd, newName, 1 /* RENAME_NOREPLACE */) == 0 { return true }
             let code = errno
@@ -199,42 +203,23 @@ final class DirectoryHandle {
             throw StoreError.io(path: name.map(display) ?? displayPath, operation: "chown", errno: errno)
         }
     }
-
-    /// Opens the directory at `components` below this one, one component at
-    /// a time, never following a link. With `create`, missing directories
-    /// are made with `mode`; their display paths are returned in order.
-    func descend(_ components: [String], create: Bool, mode: UInt32 = 0o700) throws -> (handle: DirectoryHandle, created: [String])? {
-        var current = self
-        var created: [String] = []
-        for component in components {
-            if create {
-                let made = try current.makeDirectory(component, mode: mode)
-                if made.created { created.append(made.handle.displayPath) }
-                current = made.handle
-            } else {
-                guard let next = try current.openDirectoryIfPresent(component) else { return nil }
-                current = next
-            }
-        }
-        return (current, created)
-    }
 }
 
 /// A directory entry name, as read: its text when it is valid UTF-8.
-struct EntryName {
+public struct EntryName: Sendable {
     /// The name, or nil when it is not valid UTF-8 (such entries are refused).
-    let text: String?
+    public let text: String?
     /// The name for messages (invalid bytes replaced).
-    let display: String
+    public let display: String
 
-    init(bytes: [UInt8]) {
+    public init(bytes: [UInt8]) {
         text = String(validating: bytes, as: UTF8.self)
         display = String(decoding: bytes, as: UTF8.self)
     }
 }
 
-/// An open file descriptor, closed when the value goes away.
-final class OpenFile {
+/// An open local file descriptor, closed when the value goes away.
+final class OpenFile: StoreFileReader, StoreFileWriter {
     private(set) var fd: Int32
     let path: String
 
@@ -253,6 +238,33 @@ final class OpenFile {
 
     /// Closes now and reports a failure (a written file's last error can
     /// surface only at close).
+    func readChunks(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try RelevoStore.readChunks(fd: fd, path: path, body)
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try writeAll(fd: fd, path: path, bytes)
+    }
+
+    func setMode(_ mode: UInt32) throws {
+        if fchmod(fd, mode_t(mode & 0o777)) != 0 {
+            throw StoreError.io(path: path, operation: "chmod", errno: errno)
+        }
+    }
+
+    func setTimes(access: FileTime, modification: FileTime) throws {
+        var times = [access.spec, modification.spec]
+        if futimens(fd, &times) != 0 {
+            throw StoreError.io(path: path, operation: "set times of", errno: errno)
+        }
+    }
+
+    func sync() throws {
+        if fsync(fd) != 0 {
+            throw StoreError.io(path: path, operation: "fsync", errno: errno)
+        }
+    }
+
     func close() throws {
         let old = fd
         fd = -1

@@ -31,13 +31,16 @@ func copyRegularFile(from source: DirectoryHandle, name: String, expected: Censu
     let (output, stagingName) = try createTemporary(in: staging)
     var placed = false
     defer {
-        if !placed { _ = unlinkat(staging.fd, stagingName, 0) }
+        if !placed {
+            try? output.close()
+            try? staging.unlink(stagingName)
+        }
     }
     var hasher = SHA256()
     var written: UInt64 = 0
-    try readChunks(fd: input.fd, path: input.path) { chunk in
+    try input.readChunks { chunk in
         hasher.update(bytes: chunk)
-        try writeAll(fd: output.fd, path: output.path, chunk)
+        try output.write(chunk)
         if written == 0 { try options.faultInjection?(.afterFirstChunk, input.path) }
         written += UInt64(chunk.count)
     }
@@ -45,16 +48,9 @@ func copyRegularFile(from source: DirectoryHandle, name: String, expected: Censu
     guard after.size == status.size, after.mtime == status.mtime, written == status.size else {
         throw StoreError.sourceChanged(input.path)
     }
-    if fchmod(output.fd, mode_t(status.mode & 0o777)) != 0 {
-        throw StoreError.io(path: output.path, operation: "chmod", errno: errno)
-    }
-    var times = [status.atime.spec, status.mtime.spec]
-    if futimens(output.fd, &times) != 0 {
-        throw StoreError.io(path: output.path, operation: "set times of", errno: errno)
-    }
-    if options.syncFiles, fsync(output.fd) != 0 {
-        throw StoreError.io(path: output.path, operation: "fsync", errno: errno)
-    }
+    try output.setMode(status.mode & 0o777)
+    try output.setTimes(access: status.atime, modification: status.mtime)
+    if options.syncFiles { try output.sync() }
     try output.close()
     guard try staging.moveNoReplace(stagingName, to: target, as: targetName) else {
         return nil
@@ -64,12 +60,12 @@ func copyRegularFile(from source: DirectoryHandle, name: String, expected: Censu
 }
 
 /// Creates an exclusive temporary file `.relevo-PID-RANDOM` in `directory`.
-private func createTemporary(in directory: DirectoryHandle) throws -> (OpenFile, String) {
+private func createTemporary(in directory: DirectoryHandle) throws -> (any StoreFileWriter, String) {
     var attempts = 0
     while true {
         let name = ".relevo-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
         do {
-            return (try directory.createExclusive(name), name)
+            return (try directory.createExclusive(name, mode: 0o600), name)
         } catch StoreError.io(_, _, let code) where code == EEXIST && attempts < 8 {
             attempts += 1
         }

@@ -30,19 +30,36 @@ public struct FileTime: Hashable, Comparable, Sendable, Codable, CustomStringCon
     }
 }
 
-/// What `lstat`/`fstat` says about one entry (internal working copy).
-struct FileStatus: Hashable, Sendable {
-    var kind: EntryKind
+/// What `lstat`/`fstat` says about one entry. A file system that cannot
+/// tell device, inode or link count (SFTP) gives 0, 0 and 1: then a file
+/// replaced between listing and reading is caught by size and mtime only,
+/// and hard links are not detected (said in docs/architecture.md).
+public struct FileStatus: Hashable, Sendable {
+    public var kind: EntryKind
     /// Permission bits (`st_mode & 07777`).
-    var mode: UInt32
-    var size: UInt64
-    var mtime: FileTime
-    var atime: FileTime
-    var linkCount: UInt64
-    var uid: UInt32
-    var gid: UInt32
-    var device: UInt64
-    var inode: UInt64
+    public var mode: UInt32
+    public var size: UInt64
+    public var mtime: FileTime
+    public var atime: FileTime
+    public var linkCount: UInt64
+    public var uid: UInt32
+    public var gid: UInt32
+    public var device: UInt64
+    public var inode: UInt64
+
+    public init(kind: EntryKind, mode: UInt32, size: UInt64, mtime: FileTime, atime: FileTime,
+                linkCount: UInt64 = 1, uid: UInt32, gid: UInt32, device: UInt64 = 0, inode: UInt64 = 0) {
+        self.kind = kind
+        self.mode = mode
+        self.size = size
+        self.mtime = mtime
+        self.atime = atime
+        self.linkCount = linkCount
+        self.uid = uid
+        self.gid = gid
+        self.device = device
+        self.inode = inode
+    }
 
     init(_ st: stat) {
         switch st.st_mode & S_IFMT {

@@ -100,7 +100,7 @@ public enum Ownership {
     public static func change(_ location: StoreLocation, to owner: Owner, dryRun: Bool = false,
                               allowHardLinks: Bool = false) throws -> OwnershipReport {
         try change(location, to: owner, dryRun: dryRun, allowHardLinks: allowHardLinks,
-                   isRoot: geteuid() == 0)
+                   isRoot: location.root.fileSystem.canChangeOwners)
     }
 
     /// `change` with the privilege given (tests exercise both paths).

@@ -94,7 +94,7 @@ struct Remover {
             let a = $0.split(separator: "/").count, b = $1.split(separator: "/").count
             return a != b ? a > b : $0 > $1
         }
-        let top = try DirectoryHandle.open(absolute: destination.root.path, display: "")
+        let top = try destination.root.fileSystem.openDirectory(absolute: destination.root.path, display: "")
         for path in deepestFirst {
             var parts = path.split(separator: "/").map(String.init)
             guard let last = parts.popLast(),

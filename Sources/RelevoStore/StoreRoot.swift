@@ -13,19 +13,28 @@ import Glibc
 public struct StoreRoot: Hashable, Sendable, CustomStringConvertible {
     /// The canonical absolute path (`realpath`) of the root.
     public let path: String
+    /// The file system the root is on (this machine's, or a host's over SSH).
+    public let fileSystem: any StoreFileSystem
 
     /// Takes an absolute path to an existing directory. Links in the root's
     /// own path are resolved once, here (the root is configuration, trusted).
-    public init(_ path: String) throws {
+    public init(_ path: String, on fileSystem: any StoreFileSystem = LocalFileSystem.shared) throws {
         guard path.hasPrefix("/") else { throw StoreError.rootNotAbsolute(path) }
-        guard !path.utf8.contains(0), let canonical = realPath(path) else {
-            throw StoreError.rootNotADirectory(path)
-        }
-        var st = stat()
-        guard stat(canonical, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+        guard !path.utf8.contains(0), let canonical = try fileSystem.canonicalPath(path),
+              try fileSystem.linkStatus(canonical)?.kind == .directory else {
             throw StoreError.rootNotADirectory(path)
         }
         self.path = canonical
+        self.fileSystem = fileSystem
+    }
+
+    public static func == (a: StoreRoot, b: StoreRoot) -> Bool {
+        a.path == b.path && a.fileSystem === b.fileSystem
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(path)
+        hasher.combine(ObjectIdentifier(fileSystem))
     }
 
     public var description: String { path }
@@ -55,15 +64,15 @@ public struct StoreRoot: Hashable, Sendable, CustomStringConvertible {
         var existing = path
         for (index, component) in components.enumerated() {
             let candidate = join(current, component)
-            var st = stat()
-            if lstat(candidate, &st) != 0 {
-                let code = errno
-                if code == ENOENT { break }
-                throw StoreError.io(path: components[...index].joined(separator: "/"), operation: "lstat", errno: code)
+            let found: FileStatus?
+            do {
+                found = try fileSystem.linkStatus(candidate)
+            } catch StoreError.io(_, let operation, let code) {
+                throw StoreError.io(path: components[...index].joined(separator: "/"), operation: operation, errno: code)
             }
-            let kind = FileStatus(st).kind
+            guard let kind = found?.kind else { break }
             if kind == .symbolicLink {
-                let target = realPath(candidate) ?? linkText(candidate) ?? "?"
+                let target = (try? fileSystem.canonicalPath(candidate)) ?? fileSystem.linkTarget(candidate) ?? "?"
                 if !contains(absolute: target) {
                     throw StoreError.escapesRoot(path: relative, resolved: target, root: path)
                 }
@@ -76,8 +85,9 @@ public struct StoreRoot: Hashable, Sendable, CustomStringConvertible {
             existing = candidate
         }
         // Belt and braces: the canonical form of what exists must be inside.
-        guard let canonical = realPath(existing), contains(absolute: canonical) else {
-            throw StoreError.escapesRoot(path: relative, resolved: realPath(existing) ?? existing, root: path)
+        let canonical = try fileSystem.canonicalPath(existing)
+        guard let canonical, contains(absolute: canonical) else {
+            throw StoreError.escapesRoot(path: relative, resolved: canonical ?? existing, root: path)
         }
         return join(path, components.joined(separator: "/"))
     }
@@ -127,14 +137,14 @@ public struct StoreLocation: Hashable, Sendable, CustomStringConvertible {
 
     /// Opens the location, or returns nil when it does not exist.
     func open() throws -> DirectoryHandle? {
-        let top = try DirectoryHandle.open(absolute: root.path, display: "")
+        let top = try root.fileSystem.openDirectory(absolute: root.path, display: "")
         return try top.descend(components, create: false)?.handle
     }
 
     /// Opens the location, creating missing directories with `mode`; returns
     /// the created directories' paths relative to the root, outermost first.
     func openCreating(mode: UInt32 = 0o700) throws -> (handle: DirectoryHandle, created: [String]) {
-        let top = try DirectoryHandle.open(absolute: root.path, display: "")
+        let top = try root.fileSystem.openDirectory(absolute: root.path, display: "")
         // `descend(create: true)` never returns nil.
         return try top.descend(components, create: true, mode: mode)!
     }
@@ -145,12 +155,4 @@ func realPath(_ path: String) -> String? {
     guard let resolved = realpath(path, nil) else { return nil }
     defer { free(resolved) }
     return String(cString: resolved)
-}
-
-/// The target text of a symbolic link.
-private func linkText(_ path: String) -> String? {
-    var buffer = [CChar](repeating: 0, count: 4097)
-    let count = readlink(path, &buffer, 4096)
-    guard count >= 0 else { return nil }
-    return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -81,7 +81,7 @@ func hashRegularFile(in directory: DirectoryHandle, name: String,
         throw StoreError.sourceChanged(file.path)
     }
     var hasher = SHA256()
-    try readChunks(fd: file.fd, path: file.path) { hasher.update(bytes: $0) }
+    try file.readChunks { hasher.update(bytes: $0) }
     let after = try file.status()
     guard after.size == before.size, after.mtime == before.mtime else {
         throw StoreError.sourceChanged(file.path)

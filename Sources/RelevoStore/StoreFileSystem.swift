@@ -1,0 +1,157 @@
+import Glibc
+
+/// A file system a store lives on: the local one (`LocalFileSystem`,
+/// descriptors and `openat`) or a remote host's (the live driver's SFTP
+/// file system). Census, copy, removal and ownership are written once
+/// against these protocols, so a dry run on local fixture trees and a live
+/// run between two SSH hosts share every rule: no link followed, nothing
+/// partial visible, no file replaced.
+public protocol StoreFileSystem: AnyObject, Sendable {
+    /// For messages: `local`, or the host (`neon 127.0.0.2:2222`).
+    var name: String { get }
+    /// The canonical absolute path of `path` (links resolved, as
+    /// `realpath`), or nil when it does not exist.
+    func canonicalPath(_ path: String) throws -> String?
+    /// `lstat` of an absolute path, or nil when it does not exist.
+    func linkStatus(_ path: String) throws -> FileStatus?
+    /// The text of the symbolic link at `path`, if it is one.
+    func linkTarget(_ path: String) -> String?
+    /// Opens a trusted absolute directory (a canonical store root);
+    /// `display` names it in messages.
+    func openDirectory(absolute path: String, display: String) throws -> any StoreDirectory
+    /// Whether ownership changes are applied (root on that system).
+    var canChangeOwners: Bool { get }
+    /// The numeric owner for `user:group` on that system.
+    func owner(user: String, group: String) throws -> Owner
+}
+
+/// An open directory of a `StoreFileSystem`, reached from a store root
+/// without following links. Every operation takes a single entry name.
+public protocol StoreDirectory: AnyObject {
+    /// Path relative to the store root, for messages (`""` is the root).
+    var displayPath: String { get }
+    /// `lstat` of the entry `name`, or nil when it does not exist.
+    func status(_ name: String) throws -> FileStatus?
+    /// `lstat` of this directory.
+    func status() throws -> FileStatus
+    /// The subdirectory `name`, or nil when it does not exist; a link or
+    /// special file is refused (`StoreError.refused`), a regular file is
+    /// `StoreError.notADirectory`.
+    func openDirectoryIfPresent(_ name: String) throws -> (any StoreDirectory)?
+    /// The subdirectory `name`, made with `mode` when missing.
+    func makeDirectory(_ name: String, mode: UInt32) throws -> (handle: any StoreDirectory, created: Bool)
+    /// The entries (without `.` and `..`), sorted by name.
+    func entries() throws -> [EntryName]
+    /// Opens the regular file `name` for reading; refuses a link or special file.
+    func openForReading(_ name: String) throws -> any StoreFileReader
+    /// Creates `name`, failing when anything exists under that name.
+    func createExclusive(_ name: String, mode: UInt32) throws -> any StoreFileWriter
+    /// Moves `name` to `newName` in `target` (a directory of the same file
+    /// system) unless `newName` exists there: then returns false and
+    /// changes nothing. Never replaces a file.
+    func moveNoReplace(_ name: String, to target: any StoreDirectory, as newName: String) throws -> Bool
+    /// Removes the file `name` (never a directory).
+    func unlink(_ name: String) throws
+    /// Removes the directory `name` if empty; false when not empty or absent.
+    func removeDirectoryIfEmpty(_ name: String) throws -> Bool
+    /// Changes the owner of `name` (or of this directory when nil) without
+    /// following a link.
+    func changeOwner(_ name: String?, uid: UInt32, gid: UInt32) throws
+}
+
+/// A file open for reading.
+public protocol StoreFileReader: AnyObject {
+    /// Display path, for messages.
+    var path: String { get }
+    func status() throws -> FileStatus
+    /// Reads to the end, in chunks.
+    func readChunks(_ body: (UnsafeRawBufferPointer) throws -> Void) throws
+}
+
+/// A file created for writing (a copy's temporary file).
+public protocol StoreFileWriter: AnyObject {
+    var path: String { get }
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+    /// Permission bits (`& 0o777`).
+    func setMode(_ mode: UInt32) throws
+    func setTimes(access: FileTime, modification: FileTime) throws
+    /// Makes the contents durable (`fsync`).
+    func sync() throws
+    /// Closes, reporting a late write error.
+    func close() throws
+}
+
+extension StoreDirectory {
+    /// The display path of `name` inside this directory.
+    public func display(_ name: String) -> String {
+        displayPath.isEmpty ? name : displayPath + "/" + name
+    }
+
+    /// The subdirectory `name`; absent is `StoreError.io` with ENOENT.
+    public func openDirectory(_ name: String) throws -> any StoreDirectory {
+        guard let handle = try openDirectoryIfPresent(name) else {
+            throw StoreError.io(path: display(name), operation: "open directory", errno: ENOENT)
+        }
+        return handle
+    }
+
+    /// Opens the directory at `components` below this one, one component
+    /// at a time, never following a link. With `create`, missing
+    /// directories are made with `mode`; their display paths are returned
+    /// in order.
+    func descend(_ components: [String], create: Bool, mode: UInt32 = 0o700) throws -> (handle: any StoreDirectory, created: [String])? {
+        var current: any StoreDirectory = self
+        var created: [String] = []
+        for component in components {
+            if create {
+                let made = try current.makeDirectory(component, mode: mode)
+                if made.created { created.append(made.handle.displayPath) }
+                current = made.handle
+            } else {
+                guard let next = try current.openDirectoryIfPresent(component) else { return nil }
+                current = next
+            }
+        }
+        return (current, created)
+    }
+}
+
+/// The working name of an open directory in this module.
+typealias DirectoryHandle = any StoreDirectory
+
+/// This machine's file system.
+public final class LocalFileSystem: StoreFileSystem {
+    public static let shared = LocalFileSystem()
+    private init() {}
+
+    public var name: String { "local" }
+
+    public func canonicalPath(_ path: String) throws -> String? { realPath(path) }
+
+    public func linkStatus(_ path: String) throws -> FileStatus? {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            let code = errno
+            if code == ENOENT { return nil }
+            throw StoreError.io(path: path, operation: "lstat", errno: code)
+        }
+        return FileStatus(st)
+    }
+
+    public func linkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let count = readlink(path, &buffer, 4096)
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public func openDirectory(absolute path: String, display: String) throws -> any StoreDirectory {
+        try LocalDirectory.open(absolute: path, display: display)
+    }
+
+    public var canChangeOwners: Bool { geteuid() == 0 }
+
+    public func owner(user: String, group: String) throws -> Owner {
+        Owner(uid: try Ownership.userID(user), gid: try Ownership.groupID(group))
+    }
+}
