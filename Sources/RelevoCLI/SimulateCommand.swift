@@ -3,6 +3,7 @@ import RelevoBasics
 import RelevoCheck
 import RelevoEngine
 import RelevoJournal
+import RelevoOperations
 import RelevoSimulation
 import RelevoStore
 

@@ -1,26 +1,22 @@
 import Foundation
 import RelevoDirectory
 import RelevoEngine
+import RelevoOperations
 import RelevoPlan
 import RelevoStore
 
-/// The dry run's `Environment`: the same steps and gates as a live run,
+/// The dry run's `Environment`: every step and gate of `PlanEnvironment`,
 /// performed on a scratch copy of the fixtures, with time charged on a
 /// virtual clock from the plan's `fixtures: { timing: ... }` (so the run's
 /// duration is an estimate of the live one) and faults injected on demand.
-public final class SimulatedEnvironment: Environment, @unchecked Sendable {
-    let plan: Plan
+public final class SimulatedEnvironment: PlanEnvironment, @unchecked Sendable {
     let scratch: Scratch
-    let faults: FaultPlan
-    let timing: SimulationTiming
 
     /// `scratch` is created from the fixtures (relative to `fixtureBase`)
     /// unless it already holds an earlier run of the same journal (resume).
     public init(plan: Plan, scratch: URL, fixtureBase: URL, faults: FaultPlan) throws {
-        self.plan = plan
         self.scratch = try Scratch(root: scratch, plan: plan, fixtureBase: fixtureBase)
-        self.faults = faults
-        self.timing = plan.fixtures?.timing ?? SimulationTiming()
+        super.init(plan: plan, faults: faults, timing: plan.fixtures?.timing ?? SimulationTiming())
     }
 
     /// Hooks to give the engine: a `crash` fault kills the process right
@@ -34,148 +30,100 @@ public final class SimulatedEnvironment: Environment, @unchecked Sendable {
         }
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ d: String) { description = d }
+    // MARK: - Where the steps act
+
+    public override func directory(_ element: String) throws -> (any DirectoryAccess)? {
+        scratch.directory(element) == nil ? nil : ScratchDirectory(scratch: scratch, element: element)
     }
 
-    // MARK: - Members
+    public override func storeRoot(_ element: String) throws -> StoreRoot {
+        try scratch.storeRoot(element)
+    }
 
-    public func members(of set: SetSource, plan: Plan) async throws -> (members: [SetMember], refused: [(key: String, reason: String)]) {
-        guard let element = plan.element(set.from.name) else { throw Failure("no element '\(set.from.name)'") }
-        guard element.kind == .ldap, let directory = scratch.directory(element.name.name) else {
-            throw Failure("the dry run lists sets from ldap elements only ('\(element.name.name)' is \(element.kind.rawValue))")
+    public override func workFile(_ relative: String) throws -> URL {
+        try scratch.file(relative)
+    }
+
+    public override func mx(_ domain: String) -> String? { scratch.mx(domain) }
+
+    public override func setMX(_ domain: String, _ host: String) throws { try scratch.setMX(domain, host) }
+
+    public override func recordNotification(_ line: String) throws { try scratch.notify(line) }
+
+    /// Mail gates answered from the fixtures: a login succeeds for a user of
+    /// the directory, an address is accepted when a user has it.
+    public override func protocolGate(_ step: BoundStep) throws -> StepOutcome? {
+        func pass(_ evidence: String, _ seconds: Double) -> StepOutcome {
+            StepOutcome(status: .done, evidence: evidence, seconds: seconds)
         }
-        let base = try DistinguishedName(element.parameters["base"]?.template?.description ?? "")
-        let filter = try LDAPFilter(set.filter ?? "(objectClass=*)")
-        var members: [SetMember] = []
-        var refused: [(key: String, reason: String)] = []
-        for entry in try directory.search(base: base, filter: filter) {
-            let key = entry.first(set.key.name) ?? ""
-            if let problem = Self.keyProblem(key) {
-                refused.append((key.isEmpty ? entry.dn.description : key, problem))
-                continue
-            }
-            var fields: [String: String] = [set.key.name: key, "dn": entry.dn.description]
-            var problem: String?
-            var bytes: Int64 = 0
-            var activity = 0.0
-            for field in set.fields {
-                guard let raw = entry.first(field.attribute) else {
-                    problem = problem ?? "no \(field.attribute)"
-                    continue
-                }
-                switch field.type {
-                case .path(let under):
-                    guard let relative = relativePath(raw, under: under.name) else {
-                        problem = problem ?? "\(field.attribute) '\(raw)' is not under the root of \(under.name)"
-                        continue
-                    }
-                    fields[field.name.name] = relative
-                    let (count, size) = mailboxSize(store: under.name, relative: relative)
-                    activity += Double(count)
-                    bytes += size
-                case .redirectValue(let point):
-                    let values = plan.redirect(point.name)?.values ?? []
-                    fields[field.name.name] = values.first { $0.raw.lowercased() == raw.lowercased() }?.name.name ?? raw
-                default:
-                    fields[field.name.name] = raw
-                }
-            }
-            if let problem {
-                refused.append((key, problem))
-                continue
-            }
-            members.append(SetMember(key: key, dn: entry.dn.description, fields: fields, activity: activity, bytes: bytes))
+        func fail(_ evidence: String, _ seconds: Double) -> StepOutcome {
+            StepOutcome(status: .failed, evidence: evidence, seconds: seconds)
         }
-        return (members, refused)
-    }
-
-    /// A key is used in paths, logs and commands: refuse what could be read
-    /// as anything but one name.
-    static func keyProblem(_ key: String) -> String? {
-        if key.isEmpty { return "no key" }
-        if key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) { return "key contains a control character" }
-        if key.contains("/") || key == "." || key == ".." { return "key '\(key)' is not a single name" }
-        if key.hasPrefix("-") { return "key '\(key)' starts with '-'" }
-        return nil
-    }
-
-    /// An absolute path from the directory, made relative to a store's root;
-    /// nil when it is not under it (or names the root itself, or uses `..`).
-    func relativePath(_ raw: String, under store: String) -> String? {
-        guard let root = plan.element(store)?.parameters["root"]?.string else { return nil }
-        let prefix = root.hasSuffix("/") ? root : root + "/"
-        guard raw.hasPrefix(prefix) else { return nil }
-        let rest = String(raw.dropFirst(prefix.count))
-        guard (try? StoreRoot.components(ofRelative: rest)) != nil else { return nil }
-        return rest
-    }
-
-    /// Messages and bytes of a mailbox, from directory listings.
-    func mailboxSize(store: String, relative: String) -> (Int, Int64) {
-        guard let root = try? scratch.storeRoot(store), let path = try? root.resolve(relative: relative) else { return (0, 0) }
-        var count = 0
-        var bytes: Int64 = 0
-        for sub in ["cur", "new"] {
-            let dir = (path as NSString).appendingPathComponent(sub)
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
-                count += 1
-                let size = (try? FileManager.default.attributesOfItem(atPath: (dir as NSString).appendingPathComponent(name)))?[.size] as? Int64
-                bytes += size ?? 0
-            }
-        }
-        return (count, bytes)
-    }
-
-    // MARK: - Helpers
-
-    func location(_ value: BoundValue?) throws -> StoreLocation {
-        guard case .storePath(let store, let path)? = value else { throw Failure("expected STORE:PATH") }
-        return try scratch.storeRoot(store).location(path)
-    }
-
-    func isMaildir(_ value: BoundValue?) -> Bool {
-        guard case .storePath(let store, _)? = value else { return false }
-        return plan.element(store)?.kind == .maildirStore
-    }
-
-    func dn(_ text: String) throws -> DistinguishedName {
-        do { return try DistinguishedName(text) } catch { throw Failure("invalid DN '\(text)': \(error)") }
-    }
-
-    /// The per-set redirect point whose switch is `attribute` of entries.
-    func point(_ name: String?) throws -> RedirectPoint {
-        guard let name, let p = plan.redirect(name) else { throw Failure("no redirect point '\(name ?? "")'") }
-        return p
-    }
-
-    func injected(_ step: BoundStep) -> FaultPlan.Fault? {
-        faults.fault(for: step.key, memberIndex: step.member?.index ?? -1)
-    }
-
-    /// Fails a step as its injected fault says (other than crash and partial).
-    func applyFault(_ step: BoundStep) throws {
-        switch injected(step) {
-        case .fail?: throw StepFailure("injected failure")
-        case .timeout?: throw StepFailure("timed out (injected)", partial: StepOutcome(status: .failed, seconds: 60))
-        default: break
+        switch step.operation.name {
+        case "imap-login", "pop3-login":
+            let user = step["user"]?.string ?? ""
+            guard let (store, relative) = try mailbox(ofUser: user, member: step.member) else { return fail("no such user '\(user)'", timing.probe) }
+            let (count, _) = mailboxSize(store: store, relative: relative)
+            return pass("\(user) logged in; INBOX on \(store) holds \(count) messages", timing.probe)
+        case "smtp-accept":
+            let to = step["to"]?.string ?? ""
+            return try user(withAddress: to) != nil
+                ? pass("\(to) accepted", timing.probe) : fail("\(to): no such recipient", timing.probe)
+        case "http-get":
+            return pass("answered (a dry run does not connect)", timing.probe)
+        default:
+            return pass("nothing to check in a dry run", 0)
         }
     }
 
-    func json<T: Encodable>(_ value: T) -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = .sortedKeys
-        return (try? e.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    /// Delivers a probe message where the recipient's redirect routes it.
+    public override func smtpSend(_ step: BoundStep) throws -> StepOutcome {
+        let to = step["to"]?.string ?? ""
+        guard let (p, entry) = try user(withAddress: to), let (store, relative) = try mailbox(of: entry, point: p) else {
+            throw StepFailure("\(to): no such recipient")
+        }
+        let location = try scratch.storeRoot(store).location(relative)
+        for sub in ["cur", "new", "tmp"] {
+            try FileManager.default.createDirectory(atPath: (location.path as NSString).appendingPathComponent(sub),
+                                                    withIntermediateDirectories: true)
+        }
+        let subject = step["subject"]?.string ?? "relevo probe"
+        var generator = MaildirNameGenerator(host: "relevo-simulate", process: 1)
+        let name = generator.next(time: FileTime(seconds: 1_700_000_000), size: nil, flags: nil)
+        let message = "From: relevo@localhost\nTo: \(to)\nSubject: \(subject)\nMessage-ID: <probe-\(name.unique)@relevo>\n\nA probe sent by relevo simulate.\n"
+        let file = ((location.path as NSString).appendingPathComponent("new") as NSString).appendingPathComponent(name.name)
+        try Data(message.utf8).write(to: URL(fileURLWithPath: file))
+        return StepOutcome(status: .done, evidence: "delivered to \(store):\(relative)", bytes: Int64(message.utf8.count),
+                           messages: 1, seconds: timing.probe)
     }
 
-    func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
-        guard let text else { return nil }
-        return try? JSONDecoder().decode(type, from: Data(text.utf8))
+}
+
+/// A scratch directory seen through `DirectoryAccess`: changes are applied
+/// in memory and appended to its change log.
+final class ScratchDirectory: DirectoryAccess {
+    let scratch: Scratch
+    let element: String
+
+    init(scratch: Scratch, element: String) {
+        self.scratch = scratch
+        self.element = element
     }
 
-    /// Time to copy: a round trip per file looked at, plus bytes over the link.
-    func copySeconds(files: Int, bytes: UInt64, passes: Int) -> Double {
-        Double(files + passes) * timing.latency + Double(bytes) / timing.bandwidth
+    func entry(_ dn: DistinguishedName) throws -> Entry? {
+        scratch.directory(element)?.entry(dn)
+    }
+
+    func search(base: DistinguishedName, filter: LDAPFilter) throws -> [Entry] {
+        try scratch.directory(element)?.search(base: base, filter: filter) ?? []
+    }
+
+    func apply(_ record: LDIFChangeRecord) throws {
+        try scratch.change(element, record)
+    }
+
+    func exportLDIF() throws -> (text: String, count: Int) {
+        guard let directory = scratch.directory(element) else { return ("", 0) }
+        return (directory.export(), directory.count)
     }
 }

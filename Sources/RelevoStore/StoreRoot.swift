@@ -156,3 +156,102 @@ func realPath(_ path: String) -> String? {
     defer { free(resolved) }
     return String(cString: resolved)
 }
+
+extension StoreLocation {
+    /// Whether the location exists (as a directory reached without links).
+    public func exists() throws -> Bool {
+        try open() != nil
+    }
+
+    /// Makes the location and any missing parent below the root; returns
+    /// the directories made, relative to the root, outermost first.
+    @discardableResult
+    public func create(mode: UInt32 = 0o700) throws -> [String] {
+        try openCreating(mode: mode).created
+    }
+
+    /// Files and bytes below the location (regular files only, links and
+    /// special files not counted, nothing followed); (0, 0) when absent.
+    /// For a Maildir, `subfolders: ["cur", "new"]` counts its messages.
+    public func size(subfolders: [String]? = nil) throws -> (files: Int, bytes: UInt64) {
+        guard let top = try open() else { return (0, 0) }
+        var files = 0
+        var bytes: UInt64 = 0
+        func count(_ directory: DirectoryHandle, depth: Int) throws {
+            guard depth <= TreeWalker.maximumDepth else { return }
+            for entry in try directory.entries() {
+                guard let name = entry.text, let status = try directory.status(name) else { continue }
+                if status.kind == .regularFile {
+                    files += 1
+                    bytes += status.size
+                } else if status.kind == .directory, let child = try directory.openDirectoryIfPresent(name) {
+                    try count(child, depth: depth + 1)
+                }
+            }
+        }
+        if let subfolders {
+            for name in subfolders {
+                if let sub = try top.openDirectoryIfPresent(name) { try count(sub, depth: 1) }
+            }
+        } else {
+            try count(top, depth: 0)
+        }
+        return (files, bytes)
+    }
+
+    /// Removes the location and everything below it, never following a
+    /// link (a link is removed, not its target). Absent is not an error.
+    /// Returns the number of entries removed.
+    @discardableResult
+    public func removeTree() throws -> Int {
+        guard components.count >= 1 else { return 0 }
+        let parentLocation = components.dropLast()
+        let top = try root.fileSystem.openDirectory(absolute: root.path, display: "")
+        guard let parent = try top.descend(Array(parentLocation), create: false)?.handle else { return 0 }
+        var removed = 0
+        func clear(_ directory: DirectoryHandle, depth: Int) throws {
+            guard depth <= TreeWalker.maximumDepth else { throw StoreError.refused([Refusal(path: directory.displayPath, reason: .tooDeep)]) }
+            for entry in try directory.entries() {
+                guard let name = entry.text else {
+                    throw StoreError.refused([Refusal(path: directory.display(entry.display), reason: .undecodableName)])
+                }
+                guard let status = try directory.status(name) else { continue }
+                if status.kind == .directory {
+                    try clear(try directory.openDirectory(name), depth: depth + 1)
+                    _ = try directory.removeDirectoryIfEmpty(name)
+                } else {
+                    try directory.unlink(name)
+                }
+                removed += 1
+            }
+        }
+        let name = components[components.count - 1]
+        guard let status = try parent.status(name) else { return 0 }
+        if status.kind == .directory {
+            try clear(try parent.openDirectory(name), depth: 1)
+            _ = try parent.removeDirectoryIfEmpty(name)
+        } else {
+            try parent.unlink(name)
+        }
+        return removed + 1
+    }
+
+    /// The regular file at `relative` below the location, read up to
+    /// `limit` bytes (a message's head, for a probe); nil when absent.
+    public func readFile(_ relative: String, limit: Int = 65536) throws -> [UInt8]? {
+        var parts = try StoreRoot.components(ofRelative: relative)
+        let name = parts.removeLast()
+        guard let top = try open(), let directory = try top.descend(parts, create: false)?.handle,
+              try directory.status(name) != nil else { return nil }
+        let file = try directory.openForReading(name)
+        var bytes: [UInt8] = []
+        struct Enough: Error {}
+        do {
+            try file.readChunks { chunk in
+                bytes.append(contentsOf: chunk.prefix(limit - bytes.count))
+                if bytes.count >= limit { throw Enough() }
+            }
+        } catch is Enough {}
+        return bytes
+    }
+}

@@ -3,6 +3,7 @@ import RelevoCheck
 import RelevoEngine
 import RelevoJournal
 import RelevoPlan
+import RelevoOperations
 import RelevoSimulation
 
 let repositoryRoot = URL(fileURLWithPath: #filePath)

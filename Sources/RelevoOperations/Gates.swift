@@ -4,7 +4,7 @@ import RelevoEngine
 import RelevoPlan
 import RelevoStore
 
-extension SimulatedEnvironment {
+extension PlanEnvironment {
     public func gate(_ step: BoundStep) async throws -> StepOutcome {
         try applyFault(step)
         func pass(_ evidence: String, _ seconds: Double) -> StepOutcome {
@@ -16,10 +16,10 @@ extension SimulatedEnvironment {
         switch step.operation.name {
         case "maildir-superset":
             let new = try location(step["new"]), old = try location(step["old"])
-            guard FileManager.default.fileExists(atPath: new.path) else { return fail("\(new.relative) does not exist", timing.latency) }
+            guard try new.exists() else { return fail("\(new.relative) does not exist", timing.latency) }
             let oldCensus: MaildirCensus, newCensus: MaildirCensus
             do {
-                oldCensus = FileManager.default.fileExists(atPath: old.path)
+                oldCensus = try old.exists()
                     ? try MaildirCensus.scan(old) : try MaildirCensus.scan(new).emptied()
                 newCensus = try MaildirCensus.scan(new)
             } catch {
@@ -45,29 +45,21 @@ extension SimulatedEnvironment {
         case "maildir-has":
             let where_ = try location(step["path"])
             let subject = step["subject"]?.string ?? ""
-            guard FileManager.default.fileExists(atPath: where_.path),
+            guard try where_.exists(),
                   let census = try? MaildirCensus.scan(where_) else { return fail("no Maildir at \(where_.relative)", timing.probe) }
             for message in census.messages.values {
-                let file = (where_.path as NSString).appendingPathComponent(message.file.path)
-                if let head = try? String(contentsOfFile: file, encoding: .utf8),
-                   head.split(separator: "\n").prefix(while: { !$0.isEmpty }).contains(where: { $0 == "Subject: \(subject)" }) {
+                if let bytes = try? where_.readFile(message.file.path, limit: 16384),
+                   String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                       .prefix(while: { !$0.isEmpty && $0 != "\r" })
+                       .contains(where: { $0 == "Subject: \(subject)" || $0 == "Subject: \(subject)\r" }) {
                     return pass("a message with subject '\(subject)' is in \(where_.relative)", timing.probe)
                 }
             }
             return fail("no message with subject '\(subject)' in \(where_.relative)", timing.probe)
-        case "imap-login", "pop3-login":
-            let user = step["user"]?.string ?? ""
-            guard let (store, relative) = try mailbox(ofUser: user, member: step.member) else { return fail("no such user '\(user)'", timing.probe) }
-            let (count, _) = mailboxSize(store: store, relative: relative)
-            return pass("\(user) logged in; INBOX on \(store) holds \(count) messages", timing.probe)
-        case "smtp-accept":
-            let to = step["to"]?.string ?? ""
-            return try user(withAddress: to) != nil
-                ? pass("\(to) accepted", timing.probe) : fail("\(to): no such recipient", timing.probe)
         case "dns-mx":
             let domain = step["at"].flatMap { plan.element($0.string ?? "")?.parameters["domain"]?.string } ?? ""
             let expect = step["expect"]?.string ?? ""
-            let answer = scratch.mx(domain) ?? "(none)"
+            let answer = mx(domain) ?? "(none)"
             return answer.lowercased() == expect.lowercased()
                 ? pass("MX \(domain): \(answer)", timing.probe) : fail("MX \(domain) is \(answer), expected \(expect)", timing.probe)
         case "redirect-is":
@@ -81,24 +73,23 @@ extension SimulatedEnvironment {
             guard let at = step["at"]?.string, let entryText = step["entry"]?.string,
                   let attribute = step["attribute"]?.string else { return fail("incomplete ldap-compare", 0) }
             let expect = step["expect"]?.string ?? ""
-            guard let entry = scratch.directory(at)?.entry(try dn(entryText)) else {
+            guard let entry = try directory(at)?.entry(try dn(entryText)) else {
                 return fail("no entry \(entryText)", timing.directoryOperation)
             }
             return entry.strings(attribute).contains(expect)
                 ? pass("\(attribute): \(expect)", timing.directoryOperation)
                 : fail("\(attribute) is \(entry.strings(attribute)), expected \(expect)", timing.directoryOperation)
-        case "http-get":
-            return pass("answered (a dry run does not connect)", timing.probe)
         default:
-            return pass("nothing to check in a dry run", 0)
+            if let outcome = try protocolGate(step) { return outcome }
+            return fail("\(step.operation.name) cannot be checked by this environment", 0)
         }
     }
 
     /// The entry of the user with this address, in the directory of a
     /// per-set redirect point.
-    func user(withAddress address: String) throws -> (RedirectPoint, Entry)? {
+    public func user(withAddress address: String) throws -> (RedirectPoint, Entry)? {
         for p in plan.redirects where p.isPerSet {
-            guard let directory = scratch.directory(p.at.name),
+            guard let directory = try directory(p.at.name),
                   let base = plan.element(p.at.name)?.parameters["base"]?.template?.description else { continue }
             let filter = LDAPFilter.equality("mail", AttributeValue(address))
             if let entry = try? directory.search(base: try dn(base), filter: filter).first { return (p, entry) }
@@ -110,14 +101,14 @@ extension SimulatedEnvironment {
     /// to, and the path relative to its root.
     /// When `uid` is the key of the set member being migrated, its entry is
     /// read by DN: a search per gate would make a run quadratic in users.
-    func mailbox(ofUser uid: String, member: SetMember? = nil) throws -> (String, String)? {
+    public func mailbox(ofUser uid: String, member: SetMember? = nil) throws -> (String, String)? {
         for p in plan.redirects where p.isPerSet {
-            if let member, member.key == uid, let text = member.dn, let directory = scratch.directory(p.at.name),
-               let entry = directory.entry(try dn(text)),
+            if let member, member.key == uid, let text = member.dn, let directory = try directory(p.at.name),
+               let entry = try directory.entry(try dn(text)),
                let set = p.per.flatMap({ plan.set($0.name) }), entry.first(set.key.name) == uid {
                 return try mailbox(of: entry, point: p)
             }
-            guard let directory = scratch.directory(p.at.name),
+            guard let directory = try directory(p.at.name),
                   let base = plan.element(p.at.name)?.parameters["base"]?.template?.description,
                   let set = p.per.flatMap({ plan.set($0.name) }),
                   let entry = try? directory.search(base: try dn(base), filter: .equality(set.key.name, AttributeValue(uid))).first
@@ -127,7 +118,7 @@ extension SimulatedEnvironment {
         return nil
     }
 
-    func mailbox(of entry: Entry, point p: RedirectPoint) throws -> (String, String)? {
+    public func mailbox(of entry: Entry, point p: RedirectPoint) throws -> (String, String)? {
         guard let set = p.per.flatMap({ plan.set($0.name) }), let attribute = p.attribute,
               let raw = entry.first(attribute),
               let value = p.values.first(where: { $0.raw.lowercased() == raw.lowercased() }),
@@ -137,27 +128,6 @@ extension SimulatedEnvironment {
               let path = entry.first(field.attribute), let relative = relativePath(path, under: under.name)
         else { return nil }
         return (store, relative)
-    }
-
-    /// Delivers a probe message where the recipient's redirect routes it.
-    func smtpSend(_ step: BoundStep) throws -> StepOutcome {
-        let to = step["to"]?.string ?? ""
-        guard let (p, entry) = try user(withAddress: to), let (store, relative) = try mailbox(of: entry, point: p) else {
-            throw StepFailure("\(to): no such recipient")
-        }
-        let location = try scratch.storeRoot(store).location(relative)
-        for sub in ["cur", "new", "tmp"] {
-            try FileManager.default.createDirectory(atPath: (location.path as NSString).appendingPathComponent(sub),
-                                                    withIntermediateDirectories: true)
-        }
-        let subject = step["subject"]?.string ?? "relevo probe"
-        var generator = MaildirNameGenerator(host: "relevo-simulate", process: 1)
-        let name = generator.next(time: FileTime(seconds: 1_700_000_000), size: nil, flags: nil)
-        let message = "From: relevo@localhost\nTo: \(to)\nSubject: \(subject)\nMessage-ID: <probe-\(name.unique)@relevo>\n\nA probe sent by relevo simulate.\n"
-        let file = ((location.path as NSString).appendingPathComponent("new") as NSString).appendingPathComponent(name.name)
-        try Data(message.utf8).write(to: URL(fileURLWithPath: file))
-        return StepOutcome(status: .done, evidence: "delivered to \(store):\(relative)", bytes: Int64(message.utf8.count),
-                           messages: 1, seconds: timing.probe)
     }
 
 }

@@ -4,21 +4,21 @@ import RelevoEngine
 import RelevoPlan
 import RelevoStore
 
-extension SimulatedEnvironment {
+extension PlanEnvironment {
     public func prepare(_ step: BoundStep) async throws -> [String: String] {
         switch step.operation.name {
         case "redirect":
             let p = try point(step["point"]?.string)
             if p.isPerSet {
                 guard let attribute = p.attribute, let dnText = step.member?.dn,
-                      let entry = scratch.directory(p.at.name)?.entry(try dn(dnText)) else { return [:] }
+                      let entry = try directory(p.at.name)?.entry(try dn(dnText)) else { return [:] }
                 return ["previous": entry.first(attribute) ?? ""]
             }
             let domain = plan.element(p.at.name)?.parameters["domain"]?.string ?? ""
-            return ["previous": scratch.mx(domain) ?? ""]
+            return ["previous": mx(domain) ?? ""]
         case "ldap-modify":
             guard let at = step["at"]?.string, let entryText = step["entry"]?.string,
-                  let entry = scratch.directory(at)?.entry(try dn(entryText)),
+                  let entry = try directory(at)?.entry(try dn(entryText)),
                   case .map(let replace)? = step["replace"] else { return [:] }
             var previous: [String: String] = [:]
             for attribute in replace.keys { previous[attribute] = json(entry.strings(attribute)) }
@@ -36,8 +36,9 @@ extension SimulatedEnvironment {
         case "chown": return try chown(step)
         case "remove":
             let location = try location(step["path"])
-            try? FileManager.default.removeItem(atPath: location.path)
-            return StepOutcome(status: .done, evidence: "removed \(location.relative)", seconds: timing.latency)
+            let removed = try location.removeTree()
+            return StepOutcome(status: .done, evidence: "removed \(location.relative) (\(removed) entries)",
+                               seconds: Double(max(1, removed)) * timing.latency)
         case "ldap-export": return try ldapExport(step)
         case "ldif-transform": return try ldifTransform(step)
         case "ldap-import": return try ldapImport(step)
@@ -48,7 +49,7 @@ extension SimulatedEnvironment {
             return StepOutcome(status: .done)
         case "notify":
             let target = step["to"]?.string ?? ""
-            try scratch.notify("\(target): \(step["message"]?.string ?? "")")
+            try recordNotification("\(target): \(step["message"]?.string ?? "")")
             return StepOutcome(status: .done, evidence: "sent to \(target)", seconds: timing.probe)
         default:
             return StepOutcome(status: .done, evidence: "nothing to do in a dry run")
@@ -63,7 +64,7 @@ extension SimulatedEnvironment {
             return try currentRaw(p, member: step.member)?.lowercased() == raw.lowercased()
         case "ldap-modify":
             guard let at = step["at"]?.string, let entryText = step["entry"]?.string,
-                  let entry = scratch.directory(at)?.entry(try dn(entryText)),
+                  let entry = try directory(at)?.entry(try dn(entryText)),
                   case .map(let replace)? = step["replace"] else { return false }
             return replace.allSatisfy { entry.strings($0.key) == [$0.value.string ?? ""] }
         default:
@@ -85,9 +86,9 @@ extension SimulatedEnvironment {
             if case .bool(false)? = step["carry-back"] { return result }
             if p.isPerSet, let from = p.route(step["to"]?.string ?? "")?.name, let to = p.route(name)?.name,
                let pathField = pathField(for: p), let relative = step.member?.fields[pathField] {
-                let source = try scratch.storeRoot(from).location(relative)
-                if FileManager.default.fileExists(atPath: source.path) {
-                    let target = try scratch.storeRoot(to).location(relative)
+                let source = try storeRoot(from).location(relative)
+                if try source.exists() {
+                    let target = try storeRoot(to).location(relative)
                     let reports = try MaildirCopier(from: source, to: target,
                                                     options: CopyOptions(flagPolicy: .merge, syncFiles: false)).copyUntilStable()
                     let carried = reports.reduce(0) { $0 + $1.copied.count }
@@ -110,13 +111,18 @@ extension SimulatedEnvironment {
             let removed = removal.removed.count
             return StepOutcome(status: .done, evidence: "removed \(removed) copied files", seconds: Double(removed) * timing.latency)
         case "chown":
-            return StepOutcome(status: .done, evidence: "owners restored (recorded only in a dry run)")
+            guard appliesOwnership, let report = decode(OwnershipReport.self, outcome.undo["owners"]), report.applied else {
+                return StepOutcome(status: .done, evidence: "owners restored (recorded only in a dry run)")
+            }
+            try Ownership.restore(report, in: try location(step["path"]))
+            return StepOutcome(status: .done, evidence: "owners of \(report.changes.count) entries restored",
+                               seconds: Double(report.changes.count) * timing.latency / 10)
         case "ldap-import":
             guard let element = step["to"]?.string, let added = decode([String].self, outcome.undo["added"]) else {
                 return StepOutcome(status: .done)
             }
             for text in added.reversed() {
-                try? scratch.change(element, LDIFChangeRecord(dn: try dn(text), change: .delete))
+                try? change(element, LDIFChangeRecord(dn: try dn(text), change: .delete))
             }
             return StepOutcome(status: .done, evidence: "deleted \(added.count) entries",
                                seconds: Double(added.count) * timing.directoryOperation)
@@ -127,7 +133,7 @@ extension SimulatedEnvironment {
                 guard let values = decode([String].self, text) else { continue }
                 mods.append(Modification.replace(attribute, values.map { AttributeValue($0) }))
             }
-            try scratch.change(at, LDIFChangeRecord(dn: try dn(entryText), change: .modify(mods)))
+            try change(at, LDIFChangeRecord(dn: try dn(entryText), change: .modify(mods)))
             return StepOutcome(status: .done, evidence: "restored \(mods.count) attributes", seconds: timing.directoryOperation)
         default:
             return StepOutcome(status: .done)
@@ -135,7 +141,7 @@ extension SimulatedEnvironment {
     }
 
     public func notify(_ target: NotifyTarget, message: String) async throws -> Double {
-        try scratch.notify("\(target.name.name) <\(target.to)>: \(message)")
+        try recordNotification("\(target.name.name) <\(target.to)>: \(message)")
         return timing.probe
     }
 
@@ -146,9 +152,9 @@ extension SimulatedEnvironment {
     func currentRaw(_ p: RedirectPoint, member: SetMember?) throws -> String? {
         if p.isPerSet {
             guard let attribute = p.attribute, let dnText = member?.dn else { return nil }
-            return scratch.directory(p.at.name)?.entry(try dn(dnText))?.first(attribute)
+            return try directory(p.at.name)?.entry(try dn(dnText))?.first(attribute)
         }
-        return scratch.mx(plan.element(p.at.name)?.parameters["domain"]?.string ?? "")
+        return mx(plan.element(p.at.name)?.parameters["domain"]?.string ?? "")
     }
 
     func redirect(_ step: BoundStep, to value: String) throws -> StepOutcome {
@@ -156,12 +162,12 @@ extension SimulatedEnvironment {
         guard let raw = p.raw(value) else { throw StepFailure("'\(value)' is not a value of \(p.name.name)") }
         if p.isPerSet {
             guard let attribute = p.attribute, let dnText = step.member?.dn else { throw StepFailure("no entry to switch") }
-            try scratch.change(p.at.name, LDIFChangeRecord(dn: try dn(dnText),
+            try change(p.at.name, LDIFChangeRecord(dn: try dn(dnText),
                                                            change: .modify([.replace(attribute, [AttributeValue(raw)])])))
             return StepOutcome(status: .done, evidence: "\(attribute): \(raw)", seconds: timing.directoryOperation)
         }
         let domain = plan.element(p.at.name)?.parameters["domain"]?.string ?? ""
-        try scratch.setMX(domain, raw)
+        try setMX(domain, raw)
         return StepOutcome(status: .done, evidence: "MX \(domain): \(raw)", seconds: timing.probe)
     }
 
@@ -177,8 +183,8 @@ extension SimulatedEnvironment {
         let stable = step["until"]?.string == "stable"
         let maxPasses: Int = { if case .int(let n)? = step["max-passes"] { return n } else { return 5 } }()
         let maildir = isMaildir(step["from"])
-        if !FileManager.default.fileExists(atPath: from.path) {
-            try FileManager.default.createDirectory(atPath: from.path, withIntermediateDirectories: true)
+        if try !from.exists() {
+            try from.create()
         }
         var reports: [CopyReport]
         do {
@@ -223,7 +229,7 @@ extension SimulatedEnvironment {
 
     func chown(_ step: BoundStep) throws -> StepOutcome {
         let location = try location(step["path"])
-        guard FileManager.default.fileExists(atPath: location.path) else {
+        guard try location.exists() else {
             throw StepFailure("\(location.relative) does not exist")
         }
         let ownerText: String = {
@@ -231,24 +237,38 @@ extension SimulatedEnvironment {
             if case .storePath(let store, _)? = step["path"] { return plan.element(store)?.parameters["owner"]?.string ?? "" }
             return ""
         }()
-        let entries = try Ownership.currentOwners(of: location, allowHardLinks: true).count
-        return StepOutcome(status: .done, evidence: "\(entries) entries to \(ownerText.isEmpty ? "the store's owner" : ownerText) (recorded, not applied, in a dry run)",
-                           seconds: Double(entries) * timing.latency / 10)
+        guard appliesOwnership else {
+            let entries = try Ownership.currentOwners(of: location, allowHardLinks: true).count
+            return StepOutcome(status: .done, evidence: "\(entries) entries to \(ownerText.isEmpty ? "the store's owner" : ownerText) (recorded, not applied, in a dry run)",
+                               seconds: Double(entries) * timing.latency / 10)
+        }
+        let parts = ownerText.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let user = parts.first, !user.isEmpty else { throw StepFailure("no owner for \(location.relative): give chown an owner or the store an owner") }
+        let owner = try location.root.fileSystem.owner(user: user, group: parts.count > 1 ? parts[1] : user)
+        let report: OwnershipReport
+        do {
+            report = try Ownership.change(location, to: owner, allowHardLinks: false)
+        } catch let error as StoreError {
+            throw StepFailure("chown \(location.relative): \(error)")
+        }
+        return StepOutcome(status: .done, undo: ["owners": json(report)],
+                           evidence: "\(report.changes.count) entries given to \(ownerText), \(report.unchanged) already were",
+                           seconds: Double(report.changes.count + report.unchanged) * timing.latency / 10)
     }
 
     func ldapExport(_ step: BoundStep) throws -> StepOutcome {
-        guard let element = step["from"]?.string, let directory = scratch.directory(element) else {
+        guard let element = step["from"]?.string, let directory = try directory(element) else {
             throw StepFailure("no directory to export")
         }
-        let file = try scratch.file(step["to"]?.string ?? "")
-        let text = directory.export()
+        let file = try workFile(step["to"]?.string ?? "")
+        let (text, count) = try directory.exportLDIF()
         try Data(text.utf8).write(to: file, options: .atomic)
-        return StepOutcome(status: .done, evidence: "\(directory.count) entries to \(step["to"]?.string ?? "")",
-                           bytes: Int64(text.utf8.count), seconds: Double(directory.count) * timing.directoryOperation / 10)
+        return StepOutcome(status: .done, evidence: "\(count) entries to \(step["to"]?.string ?? "")",
+                           bytes: Int64(text.utf8.count), seconds: Double(count) * timing.directoryOperation / 10)
     }
 
     func ldifTransform(_ step: BoundStep) throws -> StepOutcome {
-        let input = try String(contentsOf: try scratch.file(step["in"]?.string ?? ""), encoding: .utf8)
+        let input = try String(contentsOf: try workFile(step["in"]?.string ?? ""), encoding: .utf8)
         var records = try LDIFReader().read(input)
         var changed = 0
         for i in records.indices {
@@ -286,22 +306,22 @@ extension SimulatedEnvironment {
             records[i] = .content(entry)
         }
         let text = LDIFWriter().write(records)
-        try Data(text.utf8).write(to: try scratch.file(step["out"]?.string ?? ""), options: .atomic)
+        try Data(text.utf8).write(to: try workFile(step["out"]?.string ?? ""), options: .atomic)
         return StepOutcome(status: .done, evidence: "\(records.count) records, \(changed) rewritten",
                            bytes: Int64(text.utf8.count), seconds: 0.001 * Double(records.count))
     }
 
     func ldapImport(_ step: BoundStep) throws -> StepOutcome {
-        guard let element = step["to"]?.string, let directory = scratch.directory(element) else {
+        guard let element = step["to"]?.string, let directory = try directory(element) else {
             throw StepFailure("no directory to import into")
         }
-        let text = try String(contentsOf: try scratch.file(step["from"]?.string ?? ""), encoding: .utf8)
+        let text = try String(contentsOf: try workFile(step["from"]?.string ?? ""), encoding: .utf8)
         var added: [String] = []
         for record in try LDIFReader().read(text) {
             guard case .content(let entry) = record else { continue }
-            if directory.entry(entry.dn) != nil || scratch.directory(element)?.entry(entry.dn) != nil { continue }
+            if try directory.entry(entry.dn) != nil { continue }
             do {
-                try scratch.change(element, LDIFChangeRecord(dn: entry.dn, change: .add(entry.attributes)))
+                try change(element, LDIFChangeRecord(dn: entry.dn, change: .add(entry.attributes)))
                 added.append(entry.dn.description)
             } catch {
                 throw StepFailure("adding \(entry.dn): \(error)",
@@ -317,7 +337,7 @@ extension SimulatedEnvironment {
               case .map(let replace)? = step["replace"] else { throw StepFailure("incomplete ldap-modify") }
         let mods = replace.keys.sorted().map { Modification.replace($0, [AttributeValue(replace[$0]?.string ?? "")]) }
         do {
-            try scratch.change(at, LDIFChangeRecord(dn: try dn(entryText), change: .modify(mods)))
+            try change(at, LDIFChangeRecord(dn: try dn(entryText), change: .modify(mods)))
         } catch {
             throw StepFailure("\(entryText): \(error)")
         }

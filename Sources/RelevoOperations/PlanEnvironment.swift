@@ -1,0 +1,222 @@
+import Foundation
+import RelevoDirectory
+import RelevoEngine
+import RelevoPlan
+import RelevoStore
+
+/// A directory a run reads and changes: the dry run's in-memory copy of an
+/// LDIF fixture, or a live LDAP server.
+public protocol DirectoryAccess: AnyObject {
+    /// The entry at `dn`, or nil when there is none.
+    func entry(_ dn: DistinguishedName) throws -> Entry?
+    /// Entries at or below `base` matching `filter`.
+    func search(base: DistinguishedName, filter: LDAPFilter) throws -> [Entry]
+    /// Applies a change (add, delete, modify) and makes it durable.
+    func apply(_ record: LDIFChangeRecord) throws
+    /// The whole directory as LDIF, parents before children, and its entry count.
+    func exportLDIF() throws -> (text: String, count: Int)
+}
+
+/// The meaning of every step and gate of the plan language, written once
+/// for the dry run and the live run. What differs is where the steps act,
+/// given by the subclass through the hooks below: directories
+/// (`DirectoryAccess`), store roots (a `StoreRoot` on the local or an SFTP
+/// file system), local work files, the DNS, notifications and mail probes.
+///
+/// Each outcome's `seconds` is charged from `timing` (the dry run's virtual
+/// clock); a live run replaces it with the time measured.
+open class PlanEnvironment: Environment, @unchecked Sendable {
+    public let plan: Plan
+    public let faults: FaultPlan
+    public let timing: SimulationTiming
+
+    public init(plan: Plan, faults: FaultPlan = FaultPlan(seed: 1), timing: SimulationTiming) {
+        self.plan = plan
+        self.faults = faults
+        self.timing = timing
+    }
+
+    // MARK: - Hooks (where the steps act)
+
+    /// The directory behind an `ldap` element, or nil when there is none.
+    open func directory(_ element: String) throws -> (any DirectoryAccess)? {
+        fatalError("\(type(of: self)) must override directory(_:)")
+    }
+
+    /// The root of a store element on its host's file system.
+    open func storeRoot(_ element: String) throws -> StoreRoot {
+        fatalError("\(type(of: self)) must override storeRoot(_:)")
+    }
+
+    /// A local work file of a global step (`work/neon.ldif`); `..` refused.
+    open func workFile(_ relative: String) throws -> URL {
+        fatalError("\(type(of: self)) must override workFile(_:)")
+    }
+
+    /// The MX answer for `domain`, or nil.
+    open func mx(_ domain: String) -> String? { nil }
+
+    /// Switches the MX of `domain` (a global redirect point).
+    open func setMX(_ domain: String, _ host: String) throws {
+        throw StepFailure("switching the MX of \(domain) is the DNS administrator's: put an approval before a dns-mx gate")
+    }
+
+    /// Records or sends a notification line.
+    open func recordNotification(_ line: String) throws {}
+
+    /// Sends a probe message (`smtp-send`).
+    open func smtpSend(_ step: BoundStep) throws -> StepOutcome {
+        throw StepFailure("smtp-send is not available in this environment")
+    }
+
+    /// A mail protocol gate (`imap-login`, `pop3-login`, `smtp-accept`,
+    /// `http-get`); nil when this environment does not handle it (then it
+    /// passes with "nothing to check").
+    open func protocolGate(_ step: BoundStep) throws -> StepOutcome? { nil }
+
+    /// Whether `chown` changes owners (live) or only records what it would
+    /// change (the dry run, whose scratch trees are not the real hosts).
+    open var appliesOwnership: Bool { false }
+
+    /// Applies a change to the directory behind `element`.
+    public func change(_ element: String, _ record: LDIFChangeRecord) throws {
+        guard let directory = try directory(element) else { throw Failure("no directory '\(element)'") }
+        try directory.apply(record)
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public init(_ d: String) { description = d }
+    }
+
+    // MARK: - Members
+
+    public func members(of set: SetSource, plan: Plan) async throws -> (members: [SetMember], refused: [(key: String, reason: String)]) {
+        guard let element = plan.element(set.from.name) else { throw Failure("no element '\(set.from.name)'") }
+        guard element.kind == .ldap, let directory = try directory(element.name.name) else {
+            throw Failure("the dry run lists sets from ldap elements only ('\(element.name.name)' is \(element.kind.rawValue))")
+        }
+        let base = try DistinguishedName(element.parameters["base"]?.template?.description ?? "")
+        let filter = try LDAPFilter(set.filter ?? "(objectClass=*)")
+        var members: [SetMember] = []
+        var refused: [(key: String, reason: String)] = []
+        for entry in try directory.search(base: base, filter: filter) {
+            let key = entry.first(set.key.name) ?? ""
+            if let problem = Self.keyProblem(key) {
+                refused.append((key.isEmpty ? entry.dn.description : key, problem))
+                continue
+            }
+            var fields: [String: String] = [set.key.name: key, "dn": entry.dn.description]
+            var problem: String?
+            var bytes: Int64 = 0
+            var activity = 0.0
+            for field in set.fields {
+                guard let raw = entry.first(field.attribute) else {
+                    problem = problem ?? "no \(field.attribute)"
+                    continue
+                }
+                switch field.type {
+                case .path(let under):
+                    guard let relative = relativePath(raw, under: under.name) else {
+                        problem = problem ?? "\(field.attribute) '\(raw)' is not under the root of \(under.name)"
+                        continue
+                    }
+                    fields[field.name.name] = relative
+                    let (count, size) = mailboxSize(store: under.name, relative: relative)
+                    activity += Double(count)
+                    bytes += size
+                case .redirectValue(let point):
+                    let values = plan.redirect(point.name)?.values ?? []
+                    fields[field.name.name] = values.first { $0.raw.lowercased() == raw.lowercased() }?.name.name ?? raw
+                default:
+                    fields[field.name.name] = raw
+                }
+            }
+            if let problem {
+                refused.append((key, problem))
+                continue
+            }
+            members.append(SetMember(key: key, dn: entry.dn.description, fields: fields, activity: activity, bytes: bytes))
+        }
+        return (members, refused)
+    }
+
+    /// A key is used in paths, logs and commands: refuse what could be read
+    /// as anything but one name.
+    public static func keyProblem(_ key: String) -> String? {
+        if key.isEmpty { return "no key" }
+        if key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) { return "key contains a control character" }
+        if key.contains("/") || key == "." || key == ".." { return "key '\(key)' is not a single name" }
+        if key.hasPrefix("-") { return "key '\(key)' starts with '-'" }
+        return nil
+    }
+
+    /// An absolute path from the directory, made relative to a store's root;
+    /// nil when it is not under it (or names the root itself, or uses `..`).
+    public func relativePath(_ raw: String, under store: String) -> String? {
+        guard let root = plan.element(store)?.parameters["root"]?.string else { return nil }
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        guard raw.hasPrefix(prefix) else { return nil }
+        let rest = String(raw.dropFirst(prefix.count))
+        guard (try? StoreRoot.components(ofRelative: rest)) != nil else { return nil }
+        return rest
+    }
+
+    /// Messages and bytes of a mailbox, from directory listings.
+    public func mailboxSize(store: String, relative: String) -> (Int, Int64) {
+        guard let location = try? storeRoot(store).location(relative),
+              let size = try? location.size(subfolders: ["cur", "new"]) else { return (0, 0) }
+        return (size.files, Int64(size.bytes))
+    }
+
+    // MARK: - Helpers
+
+    public func location(_ value: BoundValue?) throws -> StoreLocation {
+        guard case .storePath(let store, let path)? = value else { throw Failure("expected STORE:PATH") }
+        return try storeRoot(store).location(path)
+    }
+
+    func isMaildir(_ value: BoundValue?) -> Bool {
+        guard case .storePath(let store, _)? = value else { return false }
+        return plan.element(store)?.kind == .maildirStore
+    }
+
+    public func dn(_ text: String) throws -> DistinguishedName {
+        do { return try DistinguishedName(text) } catch { throw Failure("invalid DN '\(text)': \(error)") }
+    }
+
+    /// The per-set redirect point whose switch is `attribute` of entries.
+    public func point(_ name: String?) throws -> RedirectPoint {
+        guard let name, let p = plan.redirect(name) else { throw Failure("no redirect point '\(name ?? "")'") }
+        return p
+    }
+
+    public func injected(_ step: BoundStep) -> FaultPlan.Fault? {
+        faults.fault(for: step.key, memberIndex: step.member?.index ?? -1)
+    }
+
+    /// Fails a step as its injected fault says (other than crash and partial).
+    func applyFault(_ step: BoundStep) throws {
+        switch injected(step) {
+        case .fail?: throw StepFailure("injected failure")
+        case .timeout?: throw StepFailure("timed out (injected)", partial: StepOutcome(status: .failed, seconds: 60))
+        default: break
+        }
+    }
+
+    public func json<T: Encodable>(_ value: T) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        return (try? e.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+
+    public func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
+        guard let text else { return nil }
+        return try? JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+
+    /// Time to copy: a round trip per file looked at, plus bytes over the link.
+    func copySeconds(files: Int, bytes: UInt64, passes: Int) -> Double {
+        Double(files + passes) * timing.latency + Double(bytes) / timing.bandwidth
+    }
+}
