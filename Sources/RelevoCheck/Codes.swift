@@ -184,6 +184,18 @@ public enum Codes {
         can be undone) or its phase must say what happens on failure with \
         `on-failure:`. `remove` has no inverse.
         """)
+    public static let unsetVariable = DiagnosticCode(
+        id: "E062", name: "unset-variable", severity: .error,
+        title: "an environment variable the plan reads is not set",
+        explanation: """
+        `${env:NAME}` in a value is replaced, when the plan is loaded, by the \
+        environment variable NAME: configuration that differs per machine \
+        (addresses, ports, store roots). The variable must be set. Secrets \
+        are not written this way but as references (`env:NAME`, `file:PATH`), \
+        read only when a driver needs them.
+        """,
+        example: "    url: ldap://${env:LDAP_HOST}:389   # LDAP_HOST not exported\n",
+        correction: "    # export LDAP_HOST=ldap.example.org, then run relevo\n")
     public static let fixtureMissing = DiagnosticCode(
         id: "W001", name: "fixture-missing", severity: .warning,
         title: "a fixture file or folder does not exist",
@@ -202,6 +214,6 @@ public enum Codes {
         planVersion, unknownKey, missingKey, wrongType, invalidValue, unknownKind, unknownOperation,
         misplaced, unknownReference, wrongKind, duplicateName, unknownField, fieldType,
         fieldOutsideSet, pathEscape, badTemplate, phaseCycle, flowLoss, flowUnresolved, undoStrands,
-        literalSecret, noInverse, fixtureMissing, badSuppression,
+        literalSecret, noInverse, unsetVariable, fixtureMissing, badSuppression,
     ]
 }

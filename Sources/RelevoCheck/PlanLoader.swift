@@ -27,7 +27,10 @@ public enum PlanLoader {
     }
 
     /// Loads the plan at `path`. Throws only when the file cannot be read.
-    public static func load(path: String, limits: YAMLLimits = .default) throws -> LoadedPlan {
+    /// `environment` fills `${env:NAME}` placeholders (the process
+    /// environment unless given).
+    public static func load(path: String, limits: YAMLLimits = .default,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LoadedPlan {
         let url = URL(fileURLWithPath: path)
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         if let size = attributes?[.size] as? Int, size > limits.maxDocumentBytes {
@@ -43,10 +46,11 @@ public enum PlanLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw Unreadable(path: path, reason: "not UTF-8 text")
         }
-        return load(text: text, file: path, limits: limits)
+        return load(text: text, file: path, limits: limits, environment: environment)
     }
 
-    public static func load(text: String, file: String, limits: YAMLLimits = .default) -> LoadedPlan {
+    public static func load(text: String, file: String, limits: YAMLLimits = .default,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) -> LoadedPlan {
         let source = SourceFile(path: file, text: text)
         let document = YAMLParser.parse(text, file: file, limits: limits)
         guard let root = document.root else {
@@ -57,9 +61,12 @@ public enum PlanLoader {
             }
             return LoadedPlan(source: source, plan: nil, diagnostics: diagnostics)
         }
+        var substitution: [Diagnostic] = []
+        let substituted = EnvironmentSubstitution.apply(root, environment: environment, diagnostics: &substitution)
         var builder = PlanBuilder(reader: Reader(source: source))
-        let plan = builder.build(root, file: file)
-        return LoadedPlan(source: source, plan: plan, diagnostics: document.diagnostics + builder.reader.diagnostics)
+        let plan = builder.build(substituted, file: file)
+        return LoadedPlan(source: source, plan: plan,
+                          diagnostics: document.diagnostics + substitution + builder.reader.diagnostics)
     }
 }
 

@@ -243,6 +243,8 @@ extension FlagPolicy {
 
 /// Refuses copying a directory onto itself or into/out of its own subtree.
 func checkSeparate(_ source: StoreLocation, _ destination: StoreLocation) throws {
+    // The same path on two hosts is two places.
+    guard source.root.fileSystem === destination.root.fileSystem else { return }
     let a = source.path, b = destination.path
     if a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/") {
         throw StoreError.overlapping(source: a, destination: b)

@@ -88,6 +88,9 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidMaildirName(String, reason: String)
     /// A system call failed.
     case io(path: String, operation: String, errno: Int32)
+    /// A file system on another host could not be reached, or answered
+    /// with an error that has no errno (the connection broke, a timeout).
+    case unavailable(fileSystem: String, operation: String, path: String, reason: String)
     /// A source file changed (type, identity or size) while it was being copied.
     case sourceChanged(String)
     /// Source and destination are the same directory or one holds the other.
@@ -124,6 +127,8 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
             return "'\(name)' is not a valid Maildir message name: \(reason)"
         case .io(let path, let operation, let code):
             return "\(operation) '\(path)' failed: \(errorText(code)) (errno \(code))"
+        case .unavailable(let fileSystem, let operation, let path, let reason):
+            return "\(operation) '\(path)' on \(fileSystem) failed: \(reason)"
         case .sourceChanged(let path):
             return "source '\(path)' changed while it was being copied"
         case .overlapping(let source, let destination):

@@ -96,6 +96,8 @@ import RelevoYAML
         Case(id: "E061", old: "    gates:\n      - maildir-superset: { new: \"store-new:${store}\", old: \"store-old:${store}\" }\n    on-failure: { undo: true, then: halt }\n",
              new: "      - remove: { path: \"store-old:${store}\" }\n    gates:\n      - maildir-superset: { new: \"store-new:${store}\", old: \"store-old:${store}\" }\n",
              at: "remove"),
+        Case(id: "E062", old: "old: { address: old.example }", new: "old: { address: \"${env:RELEVO_TEST_UNSET_VARIABLE}\" }",
+             at: "${env:"),
         Case(id: "W001", old: "    on-failure: { undo: true, then: halt }\n",
              new: "    on-failure: { undo: true, then: halt }\nfixtures:\n  directory: no-such.ldif\n", at: "no-such.ldif"),
         // Second cases for some codes: behaviours added after review.
@@ -139,5 +141,34 @@ import RelevoYAML
         // Nothing else is an error, except follow-ups of a document that cannot be read at all.
         let others = result.diagnostics.filter { $0.id != c.id && $0.severity == .error }
         #expect(others.isEmpty, "\(describe(others))")
+    }
+}
+
+/// `${env:NAME}` placeholders in values.
+@Suite struct EnvironmentSubstitutionTests {
+    static let plan = DiagnosticKindsTests.tiny.replacingOccurrences(
+        of: "  old: { address: old.example }",
+        with: "  old:\n    address: ${env:OLD_HOST}\n    ssh:\n      user: migrator\n      port: ${env:OLD_PORT}")
+
+    @Test func valuesComeFromTheEnvironment() throws {
+        let loaded = PlanLoader.load(text: Self.plan, file: "tiny.yaml", environment: ["OLD_HOST": "127.0.0.2", "OLD_PORT": "2222"])
+        #expect(loaded.diagnostics.isEmpty, "\(loaded.diagnostics.map(\.summary))")
+        let host = try #require(loaded.plan?.hosts.first { $0.name.name == "old" })
+        #expect(host.address == "127.0.0.2")
+        #expect(host.ssh?.port == 2222)
+    }
+
+    @Test func anUnsetVariableIsNamed() {
+        let loaded = PlanLoader.load(text: Self.plan, file: "tiny.yaml", environment: ["OLD_HOST": "127.0.0.2"])
+        let unset = loaded.diagnostics.filter { $0.id == "E062" }
+        #expect(unset.count == 1)
+        #expect(unset.first?.summary.contains("OLD_PORT") == true)
+    }
+
+    @Test func keysAndSecretReferencesAreLeftAlone() {
+        let text = DiagnosticKindsTests.tiny.replacingOccurrences(
+            of: "base: \"dc=example\" }", with: "base: \"dc=example\", bind: { dn: \"cn=a\", password: \"${env:PW}\" } }")
+        let result = check(text, file: "tiny.yaml", environment: ["PW": "hunter2"])
+        #expect(result.diagnostics.contains { $0.id == "E060" }, "a secret through ${env:} is a literal secret")
     }
 }

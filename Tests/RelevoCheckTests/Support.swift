@@ -12,8 +12,8 @@ func exalumnoText() throws -> String {
 }
 
 /// Checks plan text as if it were plans/exalumno.yaml (so fixtures resolve).
-func check(_ text: String, file: String = "plans/exalumno.yaml") -> CheckResult {
-    let loaded = PlanLoader.load(text: text, file: file)
+func check(_ text: String, file: String = "plans/exalumno.yaml", environment: [String: String] = [:]) -> CheckResult {
+    let loaded = PlanLoader.load(text: text, file: file, environment: environment)
     return Checker.check(loaded, baseDirectory: repositoryRoot.appendingPathComponent("plans").path)
 }
 

@@ -1,0 +1,390 @@
+import Glibc
+import RelevoSSH
+import RelevoStore
+
+/// A host's file system over SFTP, as a `StoreFileSystem`: the live run's
+/// Maildir copy streams each file from the old host through this process
+/// to the new host (no trust between the hosts needed), with the store
+/// layer's rules unchanged: every path is confined under its store root and
+/// checked one component at a time with `lstat`, links are refused, files
+/// are written under a temporary name and moved into place without ever
+/// replacing one.
+///
+/// What SFTP (version 3, OpenSSH's server) cannot give, and what that
+/// means:
+/// - paths, not descriptors: a link planted between the `lstat` and the
+///   use is not caught by the protocol. Only root and the mail system write
+///   into the stores, never the mail users (who have no shell), so this is
+///   a race with the operator, not with an attacker; the census after the
+///   copy re-reads what was written.
+/// - no device, inode or link count: a file replaced between listing and
+///   reading is caught by size and mtime; hard links are not detected.
+/// - times to the second (SFTP v3 carries no nanoseconds).
+/// - ownership through `setstat`, which follows links: every change is
+///   preceded by an `lstat` that refuses a link.
+public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
+    // @unchecked Sendable: the client serializes every request on its
+    // session's lock; `ownerCache` is guarded by `lock`.
+    public let client: SFTPClient
+    public let name: String
+    private let lock = NSLockLike()
+    private var ownerCache: [String: Owner] = [:]
+    private var isRootUser: Bool?
+
+    public init(client: SFTPClient, name: String) {
+        self.client = client
+        self.name = name
+    }
+
+    // MARK: - StoreFileSystem
+
+    public func canonicalPath(_ path: String) throws -> String? {
+        do {
+            guard try client.lstat(path) != nil else { return nil }
+            return try client.realpath(path)
+        } catch let error as SSHError {
+            if error.isNotFound { return nil }
+            throw storeError(error, operation: "realpath", path: path)
+        }
+    }
+
+    public func linkStatus(_ path: String) throws -> FileStatus? {
+        do {
+            return try client.lstat(path).map(FileStatus.init)
+        } catch let error as SSHError {
+            throw storeError(error, operation: "lstat", path: path)
+        }
+    }
+
+    public func linkTarget(_ path: String) -> String? {
+        try? client.readlink(path)
+    }
+
+    public func openDirectory(absolute path: String, display: String) throws -> any StoreDirectory {
+        guard let status = try linkStatus(path) else {
+            throw StoreError.io(path: display.isEmpty ? path : display, operation: "open directory", errno: ENOENT)
+        }
+        guard status.kind == .directory else {
+            throw StoreError.refused([Refusal(path: display.isEmpty ? path : display, reason: .specialFile(status.kind))])
+        }
+        return SFTPDirectory(fileSystem: self, path: path, displayPath: display)
+    }
+
+    /// True when the SSH user is root on the host (`id -u` says 0).
+    public var canChangeOwners: Bool {
+        lock.locked {
+            if let known = isRootUser { return known }
+            let result = try? client.session.run(["id", "-u"])
+            let root = result?.succeeded == true && result?.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "0"
+            isRootUser = root
+            return root
+        }
+    }
+
+    /// `user:group` as numbers on the host, asked with `id -u USER` and
+    /// `getent group GROUP` (arguments passed as a vector, never through
+    /// a shell's parsing); numbers are taken as they are.
+    public func owner(user: String, group: String) throws -> Owner {
+        let key = user + ":" + group
+        if let known = lock.locked({ ownerCache[key] }) { return known }
+        let uid = try UInt32(user) ?? remoteNumber(["id", "-u", "--", user], missing: .unknownUser(user))
+        let gid: UInt32
+        if let number = UInt32(group) {
+            gid = number
+        } else {
+            let result = try run(["getent", "group", "--", group])
+            let fields = result.stdoutText.split(separator: ":", omittingEmptySubsequences: false)
+            guard result.succeeded, fields.count >= 3, let number = UInt32(fields[2]) else {
+                throw StoreError.unknownGroup(group)
+            }
+            gid = number
+        }
+        let owner = Owner(uid: uid, gid: gid)
+        lock.locked { ownerCache[key] = owner }
+        return owner
+    }
+
+    private func remoteNumber(_ argv: [String], missing: StoreError) throws -> UInt32 {
+        let result = try run(argv)
+        guard result.succeeded, let number = UInt32(result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw missing
+        }
+        return number
+    }
+
+    private func run(_ argv: [String]) throws -> CommandResult {
+        do {
+            return try client.session.run(argv)
+        } catch let error as SSHError {
+            throw StoreError.unavailable(fileSystem: name, operation: argv.joined(separator: " "), path: "", reason: "\(error)")
+        }
+    }
+
+    // MARK: - Errors
+
+    /// An SSH error as the store layer's: SFTP statuses with an errno
+    /// equivalent become `.io`, everything else `.unavailable`.
+    func storeError(_ error: SSHError, operation: String, path: String) -> StoreError {
+        if case .sftp(_, _, let code) = error, let number = code.errnoEquivalent {
+            return .io(path: path, operation: operation, errno: number)
+        }
+        if case .undecodableName(let directory, let bytes) = error {
+            let name = String(decoding: bytes, as: UTF8.self)
+            return .refused([Refusal(path: directory.isEmpty ? name : directory + "/" + name, reason: .undecodableName)])
+        }
+        return .unavailable(fileSystem: name, operation: operation, path: path, reason: "\(error)")
+    }
+}
+
+extension SSHError {
+    var isNotFound: Bool {
+        if case .sftp(_, _, let code) = self { return code == .noSuchFile || code == .noSuchPath }
+        return false
+    }
+}
+
+extension SFTPStatus {
+    /// The errno an SFTP status stands for, when there is one.
+    var errnoEquivalent: Int32? {
+        switch self {
+        case .noSuchFile, .noSuchPath: return ENOENT
+        case .permissionDenied, .writeProtect: return EACCES
+        case .fileAlreadyExists: return EEXIST
+        case .noSpaceOnFilesystem: return ENOSPC
+        case .quotaExceeded: return EDQUOT
+        case .directoryNotEmpty: return ENOTEMPTY
+        case .notADirectory: return ENOTDIR
+        case .linkLoop: return ELOOP
+        case .invalidFilename: return EINVAL
+        case .failure: return EIO
+        default: return nil
+        }
+    }
+}
+
+extension FileStatus {
+    init(_ attributes: FileAttributes) {
+        let kind: EntryKind
+        switch attributes.kind {
+        case .regular: kind = .regularFile
+        case .directory: kind = .directory
+        case .symlink: kind = .symbolicLink
+        default: kind = .unknown
+        }
+        self.init(kind: kind, mode: attributes.mode & 0o7777, size: attributes.size,
+                  mtime: FileTime(seconds: attributes.mtime), atime: FileTime(seconds: attributes.atime),
+                  uid: attributes.uid, gid: attributes.gid)
+    }
+}
+
+/// One directory on an SFTP file system, by absolute path.
+final class SFTPDirectory: StoreDirectory {
+    let fileSystem: SFTPFileSystem
+    let path: String
+    let displayPath: String
+
+    init(fileSystem: SFTPFileSystem, path: String, displayPath: String) {
+        self.fileSystem = fileSystem
+        self.path = path
+        self.displayPath = displayPath
+    }
+
+    private var client: SFTPClient { fileSystem.client }
+
+    private func absolute(_ name: String) -> String {
+        path.hasSuffix("/") ? path + name : path + "/" + name
+    }
+
+    private func attempt<T>(_ operation: String, _ name: String?, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SSHError {
+            throw fileSystem.storeError(error, operation: operation, path: name.map(display) ?? displayPath)
+        }
+    }
+
+    func status(_ name: String) throws -> FileStatus? {
+        try attempt("lstat", name) { try client.lstat(absolute(name)).map(FileStatus.init) }
+    }
+
+    func status() throws -> FileStatus {
+        guard let status = try attempt("lstat", nil, { try client.lstat(path).map(FileStatus.init) }) else {
+            throw StoreError.io(path: displayPath, operation: "lstat", errno: ENOENT)
+        }
+        return status
+    }
+
+    func openDirectoryIfPresent(_ name: String) throws -> (any StoreDirectory)? {
+        guard let status = try status(name) else { return nil }
+        switch status.kind {
+        case .directory:
+            return SFTPDirectory(fileSystem: fileSystem, path: absolute(name), displayPath: display(name))
+        case .regularFile:
+            throw StoreError.notADirectory(display(name))
+        default:
+            throw StoreError.refused([Refusal(path: display(name), reason: .specialFile(status.kind))])
+        }
+    }
+
+    func makeDirectory(_ name: String, mode: UInt32) throws -> (handle: any StoreDirectory, created: Bool) {
+        let created = try attempt("mkdir", name) { try client.makeDirectory(absolute(name), mode: 0o700) }
+        guard let handle = try openDirectoryIfPresent(name) else {
+            throw StoreError.io(path: display(name), operation: "mkdir", errno: ENOENT)
+        }
+        if created {
+            try attempt("chmod", name) { try client.setMode(absolute(name), mode & 0o777) }
+        }
+        return (handle, created)
+    }
+
+    func entries() throws -> [EntryName] {
+        try attempt("read directory", nil) {
+            try client.list(path).map { EntryName(bytes: Array($0.name.utf8)) }
+        }.sorted { $0.display < $1.display }
+    }
+
+    func openForReading(_ name: String) throws -> any StoreFileReader {
+        guard let status = try status(name) else {
+            throw StoreError.io(path: display(name), operation: "open", errno: ENOENT)
+        }
+        guard status.kind == .regularFile else {
+            throw StoreError.refused([Refusal(path: display(name), reason: .specialFile(status.kind))])
+        }
+        let reader = try attempt("open", name) { try client.openForReading(absolute(name)) }
+        let file = SFTPReader(reader: reader, path: display(name), fileSystem: fileSystem)
+        let opened = try file.status()
+        guard opened.kind == .regularFile else {
+            throw StoreError.refused([Refusal(path: display(name), reason: .specialFile(opened.kind))])
+        }
+        return file
+    }
+
+    func createExclusive(_ name: String, mode: UInt32) throws -> any StoreFileWriter {
+        let writer = try attempt("create", name) { try client.createExclusive(absolute(name), mode: mode) }
+        return SFTPWriter(writer: writer, path: display(name), fileSystem: fileSystem)
+    }
+
+    func moveNoReplace(_ name: String, to other: any StoreDirectory, as newName: String) throws -> Bool {
+        guard let target = other as? SFTPDirectory, target.fileSystem === fileSystem else {
+            throw StoreError.io(path: other.display(newName), operation: "rename across file systems", errno: EXDEV)
+        }
+        return try attempt("rename", name) {
+            try client.renameNoReplace(from: absolute(name), to: target.absolute(newName))
+        }
+    }
+
+    func unlink(_ name: String) throws {
+        try attempt("unlink", name) { try client.unlink(absolute(name)) }
+    }
+
+    func removeDirectoryIfEmpty(_ name: String) throws -> Bool {
+        do {
+            try client.removeDirectory(absolute(name))
+            return true
+        } catch let error as SSHError {
+            // OpenSSH answers a non-empty directory with a bare "failure":
+            // what is still there tells.
+            if error.isNotFound { return false }
+            if case .sftp = error, (try? client.lstat(absolute(name))) != nil { return false }
+            throw fileSystem.storeError(error, operation: "rmdir", path: display(name))
+        }
+    }
+
+    func changeOwner(_ name: String?, uid: UInt32, gid: UInt32) throws {
+        let target = name.map(absolute) ?? path
+        let shown = name.map(display) ?? displayPath
+        guard let status = try attempt("lstat", name, { try client.lstat(target) }) else {
+            throw StoreError.io(path: shown, operation: "chown", errno: ENOENT)
+        }
+        guard status.kind == .regular || status.kind == .directory else {
+            throw StoreError.refused([Refusal(path: shown, reason: .specialFile(FileStatus(status).kind))])
+        }
+        try attempt("chown", name) { try client.setOwner(target, uid: uid, gid: gid) }
+    }
+}
+
+final class SFTPReader: StoreFileReader {
+    let reader: SFTPFileReader
+    let path: String
+    let fileSystem: SFTPFileSystem
+
+    init(reader: SFTPFileReader, path: String, fileSystem: SFTPFileSystem) {
+        self.reader = reader
+        self.path = path
+        self.fileSystem = fileSystem
+    }
+
+    deinit { try? reader.close() }
+
+    func status() throws -> FileStatus {
+        do { return FileStatus(try reader.fstat()) } catch let error as SSHError {
+            throw fileSystem.storeError(error, operation: "fstat", path: path)
+        }
+    }
+
+    func readChunks(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        while true {
+            let chunk: [UInt8]
+            do { chunk = try reader.read(max: 256 * 1024) } catch let error as SSHError {
+                throw fileSystem.storeError(error, operation: "read", path: path)
+            }
+            if chunk.isEmpty { return }
+            try chunk.withUnsafeBytes(body)
+        }
+    }
+}
+
+final class SFTPWriter: StoreFileWriter {
+    let writer: SFTPFileWriter
+    let path: String
+    let fileSystem: SFTPFileSystem
+    private var closed = false
+
+    init(writer: SFTPFileWriter, path: String, fileSystem: SFTPFileSystem) {
+        self.writer = writer
+        self.path = path
+        self.fileSystem = fileSystem
+    }
+
+    deinit { if !closed { try? writer.close() } }
+
+    private func attempt(_ operation: String, _ body: () throws -> Void) throws {
+        do { try body() } catch let error as SSHError {
+            throw fileSystem.storeError(error, operation: operation, path: path)
+        }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try attempt("write") { try writer.write(Array(bytes)) }
+    }
+
+    func setMode(_ mode: UInt32) throws {
+        try attempt("chmod") { try writer.setMode(mode & 0o777) }
+    }
+
+    func setTimes(access: FileTime, modification: FileTime) throws {
+        try attempt("set times of") { try writer.setTimes(atime: access.seconds, mtime: modification.seconds) }
+    }
+
+    func sync() throws {
+        try attempt("fsync") { try writer.fsync() }
+    }
+
+    func close() throws {
+        guard !closed else { return }
+        closed = true
+        try attempt("close") { try writer.close() }
+    }
+}
+
+/// A small mutex (Foundation-free).
+final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}
