@@ -75,67 +75,25 @@ enum SimulateCommand {
             return .usage
         }
         if parsed.flag("help") { console.out(Help.page(spec)); return .success }
-        guard parsed.positionals.count == 1, let planPath = parsed.positionals.first else {
-            console.error(parsed.positionals.isEmpty ? "missing PLAN" : "simulate takes one PLAN")
-            console.err(Help.usageHint(spec))
-            return .usage
+        let prepared: PreparedRun
+        switch RunPreparation.prepare(parsed, mode: "simulate", spec: spec, console: &console) {
+        case .success(let p): prepared = p
+        case .failure(let status): return status.status
         }
-        let format = Format(rawValue: parsed.value("format") ?? "text") ?? .text
-
-        // The plan must check clean (errors only; warnings are the operator's call).
-        let analysis = PlanAnalysis.analyse(planPath, lint: false)
-        if let reason = analysis.readError {
-            console.error("cannot read \(planPath): \(reason)")
-            return .unreadable
-        }
-        guard let checked = analysis.result, let plan = checked.plan, let graph = checked.graph, !checked.hasErrors else {
-            console.err(TextReport.render([analysis], color: console.useColor(.auto, for: .err)))
-            return .planErrors
-        }
-
-        var seed: UInt64 = 1
-        if let s = parsed.value("seed") {
-            guard let n = UInt64(s) else {
-                console.error("--seed takes a non-negative integer, not '\(s)'")
-                return .usage
-            }
-            seed = n
-        }
-        let resume = parsed.flag("resume")
-        let journalPath: String
-        if let j = parsed.value("journal") {
-            journalPath = j
-        } else if resume {
-            console.error("--resume needs --journal FILE: the journal of the run to continue")
-            return .usage
-        } else {
-            let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!,
-                                                    formatOptions: [.withYear, .withMonth, .withDay, .withTime])
-            journalPath = ".relevo/runs/\(plan.name)-\(stamp).journal"
-        }
-        let journalExists = FileManager.default.fileExists(atPath: journalPath)
-        if resume && !journalExists {
-            console.error("no journal at \(journalPath) to resume")
-            return .unreadable
-        }
-        if !resume && journalExists {
-            console.error("\(journalPath) already holds a run", help: "continue it with --resume, or name a new --journal")
-            return .usage
-        }
-        try? FileManager.default.createDirectory(atPath: (journalPath as NSString).deletingLastPathComponent,
-                                                 withIntermediateDirectories: true)
-
-        let approvals: ApprovalPolicy = parsed.values("approve").contains("all")
-            ? .all : .given(Set(parsed.values("approve")))
+        let (plan, graph, journal, info, journalPath, approvals) =
+            (prepared.plan, prepared.graph, prepared.journal, prepared.info, prepared.journalPath, prepared.approvals)
+        let format = prepared.format
+        let planPath = prepared.planPath
         // Fixture paths are relative to --fixtures DIR, else to the plan's
         // `fixtures: { folder: ... }`, itself relative to the plan's folder.
-        let planFolder = (planPath as NSString).deletingLastPathComponent.nonEmpty ?? "."
+        let planFolder = prepared.planFolder
         let fixtureBase: URL
         if let dir = parsed.value("fixtures") {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
                 console.error("fixtures folder \(dir) does not exist",
                               help: "write one with `relevo fixtures synth --users N -o \(dir)`")
+                try? journal.close()
                 return .unreadable
             }
             fixtureBase = URL(fileURLWithPath: dir)
@@ -143,23 +101,6 @@ enum SimulateCommand {
             fixtureBase = URL(fileURLWithPath: folder.hasPrefix("/") ? folder : (planFolder as NSString).appendingPathComponent(folder))
         } else {
             fixtureBase = URL(fileURLWithPath: planFolder)
-        }
-        let digest = SHA256.hexHash(Array(checked.source.text.utf8))
-        let holder = "\(ProcessInfo.processInfo.hostName):\(getpid())"
-
-        let journal: SQLiteJournal
-        let info: RunInfo
-        do {
-            journal = try SQLiteJournal(path: journalPath)
-            info = try journal.open(run: RunInfo(mode: "simulate", planName: plan.name, planDigest: digest,
-                                                 startedAt: Date(), seed: seed, holder: holder))
-        } catch let error as JournalError {
-            console.error("\(journalPath): \(error)")
-            if case .locked = error { return .busy }
-            return .usage
-        } catch {
-            console.error("\(journalPath): \(error)")
-            return .unreadable
         }
         var faults = FaultPlan(seed: info.seed)
         for spec in parsed.values("inject") {
@@ -196,60 +137,8 @@ enum SimulateCommand {
             console.error("the run stopped: \(error)", help: "the journal is at \(journalPath); fix the cause and --resume")
             return .halted
         }
-        switch format {
-        case .json: console.out(jsonSummary(summary, journal: journalPath))
-        case .text: console.out(textSummary(summary, plan: planPath, journal: journalPath))
-        }
-        let complete = !summary.halted && summary.waitingFor == nil && summary.sets.failed == 0
-            && summary.sets.undone == 0 && summary.sets.pending == 0
-        return complete ? .success : .halted
-    }
-
-    static func textSummary(_ s: RunSummary, plan: String, journal: String) -> String {
-        var out = "relevo simulate \(plan)\n"
-        out += "  journal   \(journal)\n"
-        for p in s.phases {
-            var line = "  phase     \(p.name): \(p.state), \(Duration.text(p.seconds))"
-            if p.perSet, !p.setSeconds.isEmpty {
-                let sorted = p.setSeconds.sorted()
-                func q(_ f: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * f))] }
-                line += " (\(p.setSeconds.count) sets; per set p50 \(Duration.text(q(0.5))), p90 \(Duration.text(q(0.9))), max \(Duration.text(sorted.last!)))"
-            }
-            out += line + "\n"
-        }
-        let t = s.sets
-        out += "  sets      \(t.migrated) migrated, \(t.failed) failed, \(t.undone) undone, \(t.pending) pending, of \(t.total)"
-            + (t.refused > 0 ? " (\(t.refused) refused for unsafe data)" : "") + "\n"
-        out += "  gates     \(s.gates.passed) passed, \(s.gates.failed) failed\n"
-        out += "  copied    \(s.messages) files, \(Bytes.text(s.bytes))\n"
-        out += "  estimate  \(Duration.text(s.seconds)) for the live run (virtual time, from the plan's fixture timing)\n"
-        if let reason = s.haltReason { out += "  halted    \(reason)\n" }
-        if let waiting = s.waitingFor {
-            out += "  waiting   for approval '\(waiting)': resume with --journal \(journal) --resume --approve \(waiting)\n"
-        }
-        return out
-    }
-
-    static func jsonSummary(_ s: RunSummary, journal: String) -> String {
-        let t = s.sets
-        let document: JSON = .object([
-            ("mode", .string("simulate")),
-            ("halted", .bool(s.halted)),
-            ("halt_reason", s.haltReason.map(JSON.string) ?? .null),
-            ("waiting_for", s.waitingFor.map(JSON.string) ?? .null),
-            ("sets", .object([("total", .int(t.total)), ("migrated", .int(t.migrated)), ("failed", .int(t.failed)),
-                              ("undone", .int(t.undone)), ("pending", .int(t.pending)), ("refused", .int(t.refused))])),
-            ("gates", .object([("passed", .int(s.gates.passed)), ("failed", .int(s.gates.failed))])),
-            ("bytes", .int(Int(s.bytes))),
-            ("files", .int(s.messages)),
-            ("estimate_seconds", .double(s.seconds)),
-            ("phases", .array(s.phases.map { p in
-                .object([("name", .string(p.name)), ("state", .string(p.state)), ("seconds", .double(p.seconds)),
-                         ("sets", .int(p.setSeconds.count))])
-            })),
-            ("journal", .string(journal)),
-        ])
-        return document.serialized()
+        return RunPreparation.report(summary, mode: "simulate", format: format, plan: planPath, journal: journalPath,
+                                     console: &console)
     }
 }
 

@@ -151,6 +151,7 @@ public enum ElementKind: String, Sendable, CaseIterable {
                 ]), "simple bind credentials"),
                 ParamSpec("starttls", .bool, "upgrade ldap:// with StartTLS"),
                 ParamSpec("tls-reqcert", .oneOf(["never", "allow", "try", "demand"]), "certificate checking (default demand)"),
+                ParamSpec("ca-file", .localFile, "CA certificates that sign the server's certificate (default: the system's)"),
                 ParamSpec("timeout", .duration, "per-operation timeout"),
                 ParamSpec("role", .oneOf(["old", "new", "both"]), "which side of the migration it serves"),
             ]

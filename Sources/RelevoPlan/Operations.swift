@@ -118,6 +118,12 @@ public enum Operations {
             ParamSpec("attribute", .string, required: true, "the attribute"),
             ParamSpec("expect", .template, required: true, "the expected value"),
         ]),
+        Operation("remote-command", gate: true, scope: .either,
+                  "A command run on a host over SSH exits with the expected status. The command is an argument vector, never parsed by a shell: values from the plan or the directory stay single arguments.", [
+            ParamSpec("on", .host, required: true, "the host"),
+            ParamSpec("run", .list(.template), required: true, "the argument vector, e.g. [test, -d, \"/srv/mail/${uid}\"]"),
+            ParamSpec("expect-exit", .int(min: 0), "the expected exit status (default 0)"),
+        ]),
         Operation("http-get", gate: true, scope: .either, "An HTTP element answers a path with a status.", [
             ParamSpec("via", .element([.http]), required: true, "the HTTP element"),
             ParamSpec("path", .template, "the path (default: the element's)"),

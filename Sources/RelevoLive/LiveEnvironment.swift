@@ -1,0 +1,268 @@
+import Foundation
+import RelevoBasics
+import RelevoDirectory
+import RelevoEngine
+import RelevoLDAP
+import RelevoOperations
+import RelevoPlan
+import RelevoSSH
+import RelevoStore
+
+/// The live run's environment: every step and gate of `PlanEnvironment`,
+/// acting on the real systems the plan names.
+///
+/// - `ldap` elements are LDAP servers, reached with libldap (`url`,
+///   `starttls`, `tls-reqcert`, `ca-file`, `bind`), one connection per
+///   element, opened on first use and opened again once after it drops.
+/// - Store roots are on their hosts, reached over SSH (`hosts.NAME.ssh`)
+///   with the SFTP file system; connections are reused across sets.
+/// - Local work files of global steps (LDIF dumps) go to `workDirectory`
+///   (beside the journal), notifications to `workDirectory/notifications.log`.
+///
+/// Secrets are read from their references only when a connection is
+/// opened, and never leave the driver that needs them.
+public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
+    // @unchecked Sendable: the caches are guarded by `lock`; the drivers
+    // serialize their own use.
+    public let workDirectory: URL
+    let planDirectory: String
+    let environment: [String: String]
+    let pool = SSHPool()
+    private let lock = NSLock()
+    private var directories: [String: LiveDirectory] = [:]
+    private var fileSystems: [String: SFTPFileSystem] = [:]
+
+    public struct ConfigurationError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// `planDirectory` anchors relative paths of the plan (known_hosts,
+    /// CA files, `file:` secrets).
+    public init(plan: Plan, planDirectory: String, workDirectory: URL,
+                environment: [String: String] = ProcessInfo.processInfo.environment,
+                faults: FaultPlan = FaultPlan(seed: 1)) throws {
+        self.workDirectory = workDirectory
+        self.planDirectory = planDirectory
+        self.environment = environment
+        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        super.init(plan: plan, faults: faults, timing: plan.fixtures?.timing ?? SimulationTiming())
+    }
+
+    deinit { pool.closeAll() }
+
+    public override var appliesOwnership: Bool { true }
+
+    // MARK: - Directories
+
+    public override func directory(_ element: String) throws -> (any DirectoryAccess)? {
+        guard let e = plan.element(element), e.kind == .ldap else { return nil }
+        return try lock.withLock {
+            if let known = directories[element] { return known }
+            let made = LiveDirectory(endpoint: try ldapEndpoint(e), base: try DistinguishedName(e.parameters["base"]?.string ?? ""))
+            directories[element] = made
+            return made
+        }
+    }
+
+    /// The endpoint of an `ldap` element, with its bind password resolved.
+    public func ldapEndpoint(_ e: Element) throws -> LDAPEndpoint {
+        let p = e.parameters
+        guard let url = p["url"]?.string else { throw ConfigurationError(description: "\(e.name.name) has no url") }
+        var bindDN: String?
+        var password: Secret?
+        if case .record(let bind)? = p["bind"]?.content {
+            bindDN = bind["dn"]?.string
+            if let ref = bind["password"]?.secret {
+                password = try ref.resolve(environment: environment, directory: planDirectory)
+            }
+        }
+        let check: LDAPEndpoint.CertificateCheck
+        switch p["tls-reqcert"]?.string {
+        case "never"?: check = .never
+        case "allow"?, "try"?: check = .allow
+        default: check = .demand
+        }
+        return LDAPEndpoint(url: url, startTLS: p["starttls"]?.bool ?? false,
+                            caFile: p["ca-file"]?.string.map(absolute), certificateCheck: check,
+                            timeout: p["timeout"]?.duration ?? 10, bindDN: bindDN, password: password)
+    }
+
+    // MARK: - Hosts and stores
+
+    public override func storeRoot(_ element: String) throws -> StoreRoot {
+        guard let e = plan.element(element), e.kind.isStore, let host = e.host?.name,
+              let root = e.parameters["root"]?.string else {
+            throw ConfigurationError(description: "'\(element)' is not a store on a host")
+        }
+        return try StoreRoot(root, on: try fileSystem(host: host))
+    }
+
+    /// The SFTP file system of a host, connected on first use.
+    public func fileSystem(host name: String) throws -> SFTPFileSystem {
+        let endpoint = try sshEndpoint(host: name)
+        return try lock.withLock {
+            if let known = fileSystems[name], known.client.session.isUsable { return known }
+            let made = SFTPFileSystem(client: try pool.sftp(for: endpoint), name: endpoint.name)
+            fileSystems[name] = made
+            return made
+        }
+    }
+
+    /// Runs an argument vector on a host (never through a shell's parsing).
+    public func run(_ argv: [String], on host: String) throws -> CommandResult {
+        try pool.run(argv, on: try sshEndpoint(host: host))
+    }
+
+    /// The SSH endpoint of a plan host. `address` may carry the port
+    /// (`127.0.0.2:2222`) or `ssh.port` gives it. `ssh.identity` names the
+    /// private key file: `file:PATH` directly, `env:NAME` through a variable
+    /// holding the path; without it the ssh-agent is used. `known-hosts` is
+    /// required: a host whose key is not there is refused.
+    public func sshEndpoint(host name: String) throws -> SSHEndpoint {
+        guard let host = plan.host(name) else { throw ConfigurationError(description: "no host '\(name)'") }
+        guard let ssh = host.ssh else {
+            throw ConfigurationError(description: "host \(name) has no `ssh:` access; a live run reaches stores over SSH")
+        }
+        var address = host.address
+        var port = ssh.port ?? 22
+        if let parsed = SSHEndpoint.parseAddress(host.address) {
+            address = parsed.host
+            if ssh.port == nil { port = parsed.port }
+        }
+        var identity: String?
+        if let ref = ssh.identity {
+            switch ref.source {
+            case .file: identity = absolute(ref.name)
+            case .env:
+                guard let path = environment[ref.name], !path.isEmpty else {
+                    throw ConfigurationError(description: "host \(name): the environment variable \(ref.name) (the SSH key's path) is not set")
+                }
+                identity = absolute(path)
+            }
+        }
+        guard let knownHosts = ssh.knownHosts else {
+            throw ConfigurationError(description: "host \(name): `ssh.known-hosts` is required: Relevo never trusts an unknown host key")
+        }
+        return SSHEndpoint(host: address, port: port, user: ssh.user, identityFile: identity,
+                           knownHostsFile: absolute(knownHosts), timeout: 15, name: "\(name) (\(address):\(port))")
+    }
+
+    // MARK: - Local files, notifications
+
+    public override func workFile(_ relative: String) throws -> URL {
+        let components = try StoreRoot.components(ofRelative: relative)
+        let url = components.reduce(workDirectory) { $0.appendingPathComponent($1) }
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        return url
+    }
+
+    public override func recordNotification(_ line: String) throws {
+        let file = workDirectory.appendingPathComponent("notifications.log")
+        if !FileManager.default.fileExists(atPath: file.path) {
+            FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        let handle = try FileHandle(forWritingTo: file)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((line + "\n").utf8))
+        try handle.synchronize()
+    }
+
+    // MARK: - Gates only a live run has
+
+    public override func protocolGate(_ step: BoundStep) throws -> StepOutcome? {
+        switch step.operation.name {
+        case "remote-command":
+            guard let host = step["on"]?.string, case .list(let items)? = step["run"] else {
+                return StepOutcome(status: .failed, evidence: "incomplete remote-command")
+            }
+            let argv = items.compactMap(\.string)
+            let expected: Int32 = { if case .int(let n)? = step["expect-exit"] { return Int32(n) } else { return 0 } }()
+            let result: CommandResult
+            do {
+                result = try run(argv, on: host)
+            } catch {
+                return StepOutcome(status: .failed, evidence: "\(host): \(error)")
+            }
+            let shown = argv.joined(separator: " ")
+            if result.exitStatus == expected {
+                return StepOutcome(status: .done, evidence: "\(host): `\(shown)` exited \(expected)")
+            }
+            let err = result.stderrText.split(separator: "\n").first.map { ": \($0)" } ?? ""
+            return StepOutcome(status: .failed,
+                               evidence: "\(host): `\(shown)` exited \(result.exitStatus.map(String.init) ?? result.signal ?? "?"), expected \(expected)\(err)")
+        default:
+            // Mail probes (SMTP, IMAP, POP3, HTTP) come with the libcurl
+            // drivers; until then such a gate fails rather than pass unchecked.
+            return StepOutcome(status: .failed, evidence: "\(step.operation.name) is not available in a live run yet")
+        }
+    }
+
+    /// A plan path made absolute against the plan's folder.
+    func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: planDirectory).appendingPathComponent(path).standardizedFileURL.path
+    }
+}
+
+/// An LDAP server as `DirectoryAccess`, connected on first use and once
+/// more after the connection dropped (a server restarted mid-run).
+final class LiveDirectory: DirectoryAccess, @unchecked Sendable {
+    let endpoint: LDAPEndpoint
+    let base: DistinguishedName
+    private let lock = NSLock()
+    private var connection: LDAPConnection?
+
+    init(endpoint: LDAPEndpoint, base: DistinguishedName) {
+        self.endpoint = endpoint
+        self.base = base
+    }
+
+    private func using<T>(_ body: (LDAPConnection) throws -> T) throws -> T {
+        try lock.withLock {
+            for attempt in 0..<2 {
+                let current: LDAPConnection
+                if let connection { current = connection } else {
+                    current = try LDAPConnection(endpoint)
+                    connection = current
+                }
+                do {
+                    return try body(current)
+                } catch let error as LDAPError where error.kind == .serverDown && attempt == 0 {
+                    connection = nil
+                }
+            }
+            fatalError("unreachable")
+        }
+    }
+
+    func entry(_ dn: DistinguishedName) throws -> Entry? {
+        try using { try $0.read(dn) }
+    }
+
+    func search(base: DistinguishedName, filter: LDAPFilter) throws -> [Entry] {
+        try using { try $0.search(base: base, filter: filter) }
+    }
+
+    func apply(_ record: LDIFChangeRecord) throws {
+        try using { connection in
+            switch record.change {
+            case .add(let attributes):
+                try connection.add(Entry(dn: record.dn, attributes: attributes))
+            case .delete:
+                try connection.delete(record.dn)
+            case .modify(let modifications):
+                _ = try connection.modifyAndReadBack(record.dn, modifications)
+            default:
+                throw PlanEnvironment.Failure("\(record.dn): this change is not supported on a live directory")
+            }
+        }
+    }
+
+    func exportLDIF() throws -> (text: String, count: Int) {
+        try using { connection in
+            let entries = try connection.exportEntries(base: base)
+            return (LDIFWriter().write(entries.map { .content($0) }), entries.count)
+        }
+    }
+}
