@@ -27,7 +27,8 @@ extension OptionSpec {
 
 /// The commands `relevo` has, in the order help lists them.
 enum Commands {
-    static let all: [CommandSpec] = [CheckCommand.spec, GraphCommand.spec, SimulateCommand.spec, FixturesCommand.spec, ExplainCommand.spec,
+    static let all: [CommandSpec] = [CheckCommand.spec, GraphCommand.spec, SimulateCommand.spec, StatusCommand.spec,
+                                     FixturesCommand.spec, ExplainCommand.spec,
                                      HelpCommand.spec]
 
     /// Commands the design promises but this version does not have.

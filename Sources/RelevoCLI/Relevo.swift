@@ -59,6 +59,7 @@ public enum Relevo {
         case "graph": return GraphCommand.run(rest, &console)
         case "explain": return ExplainCommand.run(rest, &console)
         case "simulate": return SimulateCommand.run(rest, &console)
+        case "status": return StatusCommand.run(rest, &console)
         case "fixtures": return FixturesCommand.run(rest, &console)
         case "help": return HelpCommand.run(rest, &console)
         default:

@@ -8,6 +8,10 @@ public enum ApprovalPolicy: Sendable {
     /// waits (a later `--resume --approve NAME` continues).
     case given(Set<String>)
     case all
+    /// Approvals named here are given; for any other, `ask` is called with
+    /// the approval's name and message (an operator at a terminal) and its
+    /// answer decides: false stops the run as an unanswered approval does.
+    case ask(Set<String>, @Sendable (_ name: String, _ message: String) -> Bool)
 }
 
 public struct EngineOptions: Sendable {

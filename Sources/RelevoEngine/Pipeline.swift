@@ -56,7 +56,7 @@ extension Engine {
             }
             if bound.operation.name == "approve" {
                 let approvalName = bound["name"]?.string ?? name
-                guard try approved(approvalName) else {
+                guard try approved(approvalName, message: bound["message"]?.string ?? "") else {
                     waiting = approvalName
                     return PipelineResult(state: .waiting, end: t, message: "waiting for approval '\(approvalName)'")
                 }
@@ -194,14 +194,18 @@ extension Engine {
         return PipelineResult(state: state, end: t, message: message)
     }
 
-    private func approved(_ name: String) throws -> Bool {
+    private func approved(_ name: String, message: String) throws -> Bool {
         if try journal.approvals().contains(name) { return true }
         switch options.approvals {
         case .all:
             try journal.recordApproval(name: name, by: "--approve all")
             return true
-        case .given(let names) where names.contains(name):
+        case .given(let names) where names.contains(name), .ask(let names, _) where names.contains(name):
             try journal.recordApproval(name: name, by: "--approve \(name)")
+            return true
+        case .ask(_, let ask):
+            guard ask(name, message) else { return false }
+            try journal.recordApproval(name: name, by: "the operator, at the terminal")
             return true
         default:
             return false

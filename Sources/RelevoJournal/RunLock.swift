@@ -73,7 +73,7 @@ final class RunLock {
     }
 
     /// The first line of the file (at most 4 KiB read), trimmed.
-    private static func firstLine(_ fd: Int32) -> String {
+    static func firstLine(_ fd: Int32) -> String {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 512)
         var offset: off_t = 0

@@ -137,3 +137,7 @@ enum Plans {
         .replacingOccurrences(of: "canary: 2", with: "concurency: 2")
         .replacingOccurrences(of: "to: \"store-new:${store}\", until", with: "to: \"store-new:${stroe}\", until")
 }
+
+/// The repository's root folder.
+let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

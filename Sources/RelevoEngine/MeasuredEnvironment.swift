@@ -1,0 +1,64 @@
+import RelevoPlan
+
+/// An environment whose outcomes carry the time they really took: a live
+/// run's steps report the seconds their environment charges (the plan's
+/// fixture timing, meant for the dry run's estimate); wrapped in this, each
+/// step, gate, undo and notification reports its measured wall-clock time,
+/// so the journal, the progress line and the report show what happened.
+public struct MeasuredEnvironment: Environment {
+    public let inner: any Environment
+
+    public init(_ inner: any Environment) {
+        self.inner = inner
+    }
+
+    private func timed(_ body: () async throws -> StepOutcome) async throws -> StepOutcome {
+        let start = ContinuousClock.now
+        do {
+            var outcome = try await body()
+            outcome.seconds = seconds(since: start)
+            return outcome
+        } catch var failure as StepFailure {
+            if var partial = failure.partial {
+                partial.seconds = seconds(since: start)
+                failure.partial = partial
+            }
+            throw failure
+        }
+    }
+
+    private func seconds(since start: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    public func members(of set: SetSource, plan: Plan) async throws -> (members: [SetMember], refused: [(key: String, reason: String)]) {
+        try await inner.members(of: set, plan: plan)
+    }
+
+    public func prepare(_ step: BoundStep) async throws -> [String: String] {
+        try await inner.prepare(step)
+    }
+
+    public func perform(_ step: BoundStep, prepared: [String: String]) async throws -> StepOutcome {
+        try await timed { try await inner.perform(step, prepared: prepared) }
+    }
+
+    public func isDone(_ step: BoundStep, prepared: [String: String]) async throws -> Bool {
+        try await inner.isDone(step, prepared: prepared)
+    }
+
+    public func undo(_ step: BoundStep, outcome: StepOutcome) async throws -> StepOutcome {
+        try await timed { try await inner.undo(step, outcome: outcome) }
+    }
+
+    public func gate(_ step: BoundStep) async throws -> StepOutcome {
+        try await timed { try await inner.gate(step) }
+    }
+
+    public func notify(_ target: NotifyTarget, message: String) async throws -> Double {
+        let start = ContinuousClock.now
+        _ = try await inner.notify(target, message: message)
+        return seconds(since: start)
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import RelevoEngine
+
+/// What a journal says, read without taking the run's lock and without
+/// changing anything: for `relevo status`, while the run goes on or after.
+public struct JournalSnapshot: Sendable {
+    public struct SetRow: Sendable {
+        public var phase: String
+        public var set: String?
+        public var state: SetState
+        public var detail: String?
+    }
+
+    public struct StepRow: Sendable {
+        public var phase: String
+        public var set: String?
+        public var record: StepRecord
+    }
+
+    public var run: RunInfo
+    /// 1 + the number of resumes.
+    public var opens: Int
+    /// The process holding the run now, or nil when none does.
+    public var activeHolder: String?
+    /// Every set and global phase with a state, in the order first recorded.
+    public var sets: [SetRow]
+    /// Steps with an intent and no result: in flight, or interrupted.
+    public var inFlight: [StepRow]
+    /// Steps and gates that failed, with their evidence.
+    public var failures: [StepRow]
+    public var approvals: [(name: String, by: String)]
+    /// Files and bytes the completed copy steps moved.
+    public var messages: Int
+    public var bytes: Int64
+
+    /// Count of sets per state, per phase.
+    public func counts(phase: String) -> [SetState: Int] {
+        var out: [SetState: Int] = [:]
+        for row in sets where row.phase == phase && row.set != nil { out[row.state, default: 0] += 1 }
+        return out
+    }
+}
+
+public enum JournalInspection {
+    /// Reads the journal at `path`. Throws when it is missing or not a journal.
+    public static func inspect(path: String) throws -> JournalSnapshot {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw JournalError.storage("no journal at \(path)")
+        }
+        let db: Database
+        do { db = try Database(path: path, readOnly: true) } catch {
+            throw JournalError.storage("\(path): \(error)")
+        }
+        defer { db.close() }
+        do {
+            guard let (run, opens) = try db.query("""
+                SELECT mode, plan_name, plan_digest, started_at, seed, holder, opens FROM run WHERE id = 1
+                """, row: { row in
+                (RunInfo(mode: row.string(0) ?? "", planName: row.string(1) ?? "", planDigest: row.string(2) ?? "",
+                         startedAt: Date(timeIntervalSinceReferenceDate: row.double(3)),
+                         seed: UInt64(bitPattern: row.int64(4)), holder: row.string(5) ?? ""), Int(row.int64(6)))
+            }).first else {
+                throw JournalError.storage("\(path) holds no run")
+            }
+            let sets = try db.query("SELECT phase, set_key, state, detail FROM sets ORDER BY id") { row in
+                let key = row.string(1) ?? ""
+                return JournalSnapshot.SetRow(phase: row.string(0) ?? "", set: key.isEmpty ? nil : key,
+                                              state: SetState(rawValue: row.string(2) ?? "") ?? .pending, detail: row.string(3))
+            }
+            let steps = try db.query("SELECT phase, set_key, \(SQLiteJournal.stepColumns) FROM steps ORDER BY id") { row in
+                (row.string(0) ?? "", row.string(1) ?? "")
+            }
+            var inFlight: [JournalSnapshot.StepRow] = []
+            var failures: [JournalSnapshot.StepRow] = []
+            var messages = 0
+            var bytes: Int64 = 0
+            // Re-read each scope through the journal's own row decoding.
+            var seen = Set<String>()
+            for (phase, key) in steps where seen.insert(phase + "\u{0}" + key).inserted {
+                let set = key.isEmpty ? nil : key
+                let records = try db.query("""
+                    SELECT \(SQLiteJournal.stepColumns) FROM steps WHERE phase = ?1 AND set_key = ?2 ORDER BY undo, idx
+                    """, [.text(phase), .text(key)]) { try SQLiteJournal.stepRecord($0, phase: phase, set: set) }
+                for record in records {
+                    switch record.outcome?.status {
+                    case nil: inFlight.append(.init(phase: phase, set: set, record: record))
+                    case .failed?: failures.append(.init(phase: phase, set: set, record: record))
+                    case .done?:
+                        if record.key.operation == "copy" && !record.key.undo {
+                            messages += record.outcome?.messages ?? 0
+                            bytes += record.outcome?.bytes ?? 0
+                        }
+                    default: break
+                    }
+                }
+            }
+            let approvals = try db.query("SELECT name, approved_by FROM approvals ORDER BY id") {
+                (name: $0.string(0) ?? "", by: $0.string(1) ?? "")
+            }
+            return JournalSnapshot(run: run, opens: opens, activeHolder: holder(lockPath: path + ".lock"), sets: sets,
+                                   inFlight: inFlight, failures: failures, approvals: approvals,
+                                   messages: messages, bytes: bytes)
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError.storage("\(path): \(error)")
+        }
+    }
+
+    /// The holder named in the lock file when a process holds the lock
+    /// (tested with a shared, non-blocking flock that is released at once).
+    static func holder(lockPath: String) -> String? {
+        let fd = open(lockPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return nil
+        }
+        let line = RunLock.firstLine(fd)
+        return line.isEmpty ? "unknown holder" : line
+    }
+}
