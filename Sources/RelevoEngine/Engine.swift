@@ -150,7 +150,10 @@ public actor Engine {
             }
             setSeconds.append(result.end - startAt)
             count(result.state.setState)
-            if result.state == .failed || result.state == .undone {
+            if result.conflict {
+                halted = "set '\(member.key)' of phase '\(name)': \(result.message)"
+                haltAt = haltAt ?? result.end
+            } else if result.state == .failed || result.state == .undone {
                 failures += 1
                 if let reason = haltReason(phase, failures: failures, total: total, last: result.message, set: member.key) {
                     halted = reason

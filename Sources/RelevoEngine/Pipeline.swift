@@ -7,6 +7,9 @@ struct PipelineResult {
     var state: State
     var end: Double
     var message: String
+    /// The real state differs from what the journal recorded (a change made
+    /// outside relevo): the run halts whatever the budget, nothing is undone.
+    var conflict = false
 }
 
 extension PipelineResult.State {
@@ -46,6 +49,13 @@ extension Engine {
             }
             let record = records.first { $0.key.index == index && !$0.key.undo }
             if let outcome = record?.outcome, outcome.status == .done {
+                // Resuming: a switch done earlier must still be in place.
+                if let conflict = try await readBackConflict(bound, outcome: outcome) {
+                    let message = "\(conflict); relevo stops here and changes nothing (fix it, or undo this set)"
+                    try journal.setState(phase: name, set: member?.key, .failed, detail: encoded(member))
+                    emit(.setFailed, at: t, phase: name, set: member?.key, operation: bound.operation.name, message: message)
+                    return PipelineResult(state: .failed, end: t, message: message, conflict: true)
+                }
                 completed.append((bound, outcome))
                 continue
             }
@@ -192,6 +202,19 @@ extension Engine {
         try journal.setState(phase: name, set: member?.key, state.setState, detail: encoded(member))
         emit(state == .undone ? .setUndone : .setFailed, at: t, phase: name, set: member?.key, message: message)
         return PipelineResult(state: state, end: t, message: message)
+    }
+
+    /// Operations whose effect can be read back and must still be in place
+    /// when a run resumes or undoes them.
+    static let readBackOperations: Set<String> = ["redirect", "ldap-modify"]
+
+    /// Nil when the journaled effect of `step` is still what the real
+    /// systems show; otherwise what differs.
+    func readBackConflict(_ step: BoundStep, outcome: StepOutcome) async throws -> String? {
+        guard Self.readBackOperations.contains(step.operation.name) else { return nil }
+        if try await env.isDone(step, prepared: outcome.undo) { return nil }
+        let who = step.member.map { " for '\($0.key)'" } ?? ""
+        return "\(step.summary)\(who) is no longer in effect: the real state was changed outside relevo since the journal recorded it"
     }
 
     private func approved(_ name: String, message: String) throws -> Bool {
