@@ -41,7 +41,8 @@ extension SSHSession {
     ///
     /// `timeout`: the most seconds the whole command may take; nil = no limit.
     /// Independently, the server must show signs of life (output, or replies
-    /// to keepalives) within the endpoint's timeout, so a stopped or hung
+    /// to keepalives) within the endpoint's timeout (at least 3 s, because
+    /// libssh2 spaces keepalives 2 s or more apart), so a stopped or hung
     /// server fails with `SSHError.timeout` while a silent long command does not.
     public func run(_ argv: [String], stdin: [UInt8]? = nil, timeout: Double? = nil) throws -> CommandResult {
         var output: [UInt8] = []
@@ -74,7 +75,9 @@ extension SSHSession {
         let command = try ShellQuoting.command(argv)
         let what = "command \(argv[0])"
         let deadline = timeout.map { Date().addingTimeInterval($0) }
-        let idleLimit = endpoint.timeout
+        // libssh2 sends keepalives at most every 2 s (whole seconds), so a
+        // live server can always show life within 3 s.
+        let idleLimit = max(endpoint.timeout, 3)
         return try withSession { session in
             // Open the channel and start the command in blocking mode
             // (bounded by the session timeout).
@@ -182,8 +185,8 @@ extension SSHSession {
                     throw closeLocked(after: .timeout(host: endpoint.host, port: endpoint.port,
                                                       operation: "no answer for \(Int(idleLimit)) s during \(what)"))
                 }
-                var nextKeepalive: Int32 = 0
-                let keepalive = libssh2_keepalive_send(session, &nextKeepalive)
+                var secondsToNext: Int32 = 0
+                let keepalive = libssh2_keepalive_send(session, &secondsToNext)
                 if keepalive != 0 && keepalive != LIBSSH2_ERROR_EAGAIN {
                     throw failureLocked(Int(keepalive), "keepalive during \(what)")
                 }
@@ -191,7 +194,10 @@ extension SSHSession {
                 if libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 {
                     events |= Int16(POLLOUT)
                 }
-                var slice = min(idleLimit - silence, max(1, Double(nextKeepalive)))
+                // Short waits, so that keepalive_send gets called when one is
+                // due (libssh2 counts its interval in whole seconds) and its
+                // reply arrives well within the idle limit.
+                var slice = min(idleLimit - silence, max(0.05, min(1, idleLimit / 4)))
                 if let deadline { slice = min(slice, max(0.001, deadline.timeIntervalSince(now))) }
                 switch TCP.wait(socketLocked, events: events, timeout: slice) {
                 case .ready: lastSignOfLife = Date()

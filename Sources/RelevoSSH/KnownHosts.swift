@@ -39,9 +39,16 @@ final class KnownHosts {
                 continue
             }
             // A line libssh2 cannot parse is skipped (see the type comment).
+            // The line is passed with its newline and a NUL after it:
+            // libssh2 1.10 reads the byte just past `len` looking for a
+            // newline, and drops the key's last character if it finds one
+            // there (so a bare line is parsed right or wrong depending on
+            // whatever memory follows it).
+            line.append(UInt8(ascii: "\n"))
+            line.append(0)
             _ = line.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) {
-                    libssh2_knownhost_readline(hosts, $0.baseAddress, $0.count, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
+                    libssh2_knownhost_readline(hosts, $0.baseAddress, $0.count - 1, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
                 }
             }
         }

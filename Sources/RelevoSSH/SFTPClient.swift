@@ -254,21 +254,6 @@ public final class SFTPClient: @unchecked Sendable {
         try linkCall(path, LIBSSH2_SFTP_READLINK, "readlink")
     }
 
-    /// Creates a symbolic link at `linkPath` pointing to `target`.
-    public func symlink(target: String, at linkPath: String) throws {
-        try withSFTP {
-            var link = Array(linkPath.utf8CString)
-            let rc = try path(target) { t, targetLength in
-                try Self.checkNoNUL(linkPath)
-                return link.withUnsafeMutableBufferPointer {
-                    libssh2_sftp_symlink_ex(sftp, t, targetLength, $0.baseAddress, UInt32($0.count - 1),
-                                            LIBSSH2_SFTP_SYMLINK)
-                }
-            }
-            if rc != 0 { throw failureLocked(Int(rc), "symlink \(target)", linkPath) }
-        }
-    }
-
     // MARK: - Files
 
     /// Opens the existing file `path` for reading.

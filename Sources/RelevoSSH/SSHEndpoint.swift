@@ -25,7 +25,9 @@ public struct SSHEndpoint: Sendable, CustomStringConvertible {
     /// Seconds to wait for the TCP connection, and for any answer from the
     /// server afterwards (handshake, authentication, each SFTP request, any
     /// sign of life while a command runs). A server that stays silent longer
-    /// fails with `SSHError.timeout`.
+    /// fails with `SSHError.timeout`. While a command runs, life is shown by
+    /// keepalive replies, which libssh2 spaces 2 s or more apart, so there the
+    /// limit is at least 3 s.
     public var timeout: Double
     /// A name for messages (for example the plan's host name); defaults to
     /// `user@host:port`.

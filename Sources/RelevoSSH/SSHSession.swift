@@ -102,7 +102,8 @@ public final class SSHSession: @unchecked Sendable {
             try Self.authenticate(session, endpoint)
             // Keepalives (with a reply requested) are what lets a silent but
             // running command be told apart from a dead server; see run().
-            libssh2_keepalive_config(session, 1, UInt32(max(1, Int(endpoint.timeout / 3))))
+            // libssh2 counts the interval in whole seconds and makes 1 into 2.
+            libssh2_keepalive_config(session, 1, UInt32(max(2, Int(endpoint.timeout / 4))))
         } catch {
             abandon()
             throw error
