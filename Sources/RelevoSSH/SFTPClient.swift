@@ -231,7 +231,8 @@ public final class SFTPClient: @unchecked Sendable {
         try withSFTP {
             let rc = try path(from) { source, sourceLength in
                 try path(to) { target, targetLength in
-                    libssh2_sftp_rename_ex(sftp, source, sourceLength, target, targetLength, 0)
+                    libssh2_sftp_rename_ex(sftp, source, sourceLength, target, targetLength,
+                                           Self.noReplaceRenameFlags)
                 }
             }
             if rc == 0 { return true }
@@ -243,6 +244,12 @@ public final class SFTPClient: @unchecked Sendable {
             throw error
         }
     }
+
+    /// The flags `renameNoReplace` sends: no LIBSSH2_SFTP_RENAME_OVERWRITE
+    /// (nor NATIVE, which lets a server overwrite). libssh2 transmits rename
+    /// flags only to SFTP version 5+ servers, where 0 means "fail if the
+    /// target exists"; OpenSSH (version 3) never receives them.
+    static let noReplaceRenameFlags = 0
 
     /// The canonical absolute form of `path` on the server.
     public func realpath(_ path: String) throws -> String {

@@ -27,6 +27,7 @@ import Testing
     @Test func prefersCurve25519AndReportsTheScannedFingerprint() throws {
         let session = try live.connect(.old)
         #expect(session.algorithms.keyExchange == "curve25519-sha256")
+        #expect(session.algorithms.cipher == "aes128-ctr")
         let (host, port) = try live.address(.old)
         let scanned = try scannedKeys(host: host, port: port)
         #expect(scanned.fingerprints.values.contains(session.hostKeyFingerprint),

@@ -106,6 +106,12 @@ import Testing
             .contains("does not support"))
     }
 
+    @Test func renameNeverAsksToOverwrite() {
+        // LIBSSH2_SFTP_RENAME_OVERWRITE = 1, NATIVE = 4 (the server may overwrite).
+        #expect(SFTPClient.noReplaceRenameFlags & 0x1 == 0)
+        #expect(SFTPClient.noReplaceRenameFlags & 0x4 == 0)
+    }
+
     @Test func knownHostsNames() {
         #expect(KnownHosts.entryName(host: "h", port: 22) == "h")
         #expect(KnownHosts.entryName(host: "h", port: 2322) == "[h]:2322")
