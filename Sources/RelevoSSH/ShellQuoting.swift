@@ -1,0 +1,46 @@
+// Remote commands are argument vectors; this is the only place that turns
+// one into the single command line SSH carries.
+
+/// Builds the command line for an argument vector so that the remote POSIX
+/// shell (`sh -c`, bash, dash) passes every argument to the program exactly as
+/// given: nothing is expanded, split, globbed or interpreted.
+///
+/// Every argument, the program name included, is put in single quotes; a
+/// single quote inside becomes `'\''` (close the quote, an escaped quote, open
+/// again). Inside single quotes a POSIX shell gives no character a special
+/// meaning, so `;`, `$(...)`, backticks, `*`, newlines, `\`, `"` and a leading
+/// `-` all reach the program literally (a leading `-` is still an option to
+/// the program itself: pass `--` where the program supports it).
+///
+/// A NUL byte cannot be carried in an argument at all and is refused, as is
+/// an empty vector. The remote account's login shell must be a POSIX shell
+/// (csh-family shells treat `!` and newlines in quotes differently).
+public enum ShellQuoting {
+    /// One argument in single quotes, `'` written as `'\''`.
+    /// Throws `SSHError.invalidArgument` for a NUL byte.
+    public static func quote(_ argument: String) throws -> String {
+        guard !argument.utf8.contains(0) else {
+            throw SSHError.invalidArgument("an argument contains a NUL byte, which a command line cannot carry")
+        }
+        var quoted = "'"
+        for character in argument.unicodeScalars {
+            if character == "'" {
+                quoted += "'\\''"
+            } else {
+                quoted.unicodeScalars.append(character)
+            }
+        }
+        quoted += "'"
+        return quoted
+    }
+
+    /// The command line for `argv`: each argument quoted by `quote(_:)`,
+    /// separated by single spaces. Throws `SSHError.invalidArgument` for an
+    /// empty vector or a NUL byte in any argument.
+    public static func command(_ argv: [String]) throws -> String {
+        guard !argv.isEmpty else {
+            throw SSHError.invalidArgument("empty argument vector: no program to run")
+        }
+        return try argv.map(quote).joined(separator: " ")
+    }
+}

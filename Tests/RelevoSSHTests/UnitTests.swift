@@ -1,0 +1,119 @@
+// Unit tests: no server needed.
+import RelevoBasics
+@testable import RelevoSSH
+import Testing
+
+@Suite struct ShellQuotingTests {
+    @Test func everyArgumentIsSingleQuoted() throws {
+        #expect(try ShellQuoting.command(["ls", "-l", "a b"]) == "'ls' '-l' 'a b'")
+        #expect(try ShellQuoting.quote("") == "''")
+        #expect(try ShellQuoting.quote("plain") == "'plain'")
+    }
+
+    @Test func singleQuotesAreClosedEscapedAndReopened() throws {
+        #expect(try ShellQuoting.quote("it's") == "'it'\\''s'")
+        #expect(try ShellQuoting.quote("'") == "''\\'''")
+        #expect(try ShellQuoting.quote("''") == "''\\'''\\'''")
+    }
+
+    @Test(arguments: [
+        "; rm -rf /", "$(touch pwned)", "`id`", "*)(uid=*", "a\nb", "\"x\"", "\\", "$HOME", "-n", "--",
+        "!", "#c", "a  b", "tab\there", "ñ 漢字", "&& true", "| cat", "> out", "~", "\r", "${IFS}",
+    ])
+    func hostileTextStaysInsideQuotes(_ text: String) throws {
+        let quoted = try ShellQuoting.quote(text)
+        #expect(quoted.hasPrefix("'") && quoted.hasSuffix("'"))
+        // Between the outer quotes, a quote only ever appears as '\''.
+        let inner = String(quoted.dropFirst().dropLast())
+        #expect(inner.replacingOccurrences(of: "'\\''", with: "").contains("'") == false)
+        #expect(inner.replacingOccurrences(of: "'\\''", with: "'") == text)
+    }
+
+    @Test func nulAndEmptyVectorsAreRefused() {
+        #expect(throws: SSHError.self) { try ShellQuoting.quote("a\u{0}b") }
+        #expect(throws: SSHError.self) { try ShellQuoting.command([]) }
+        #expect(throws: SSHError.self) { try ShellQuoting.command(["echo", "x\u{0}"]) }
+        do {
+            _ = try ShellQuoting.command([])
+        } catch let error as SSHError {
+            guard case .invalidArgument = error else { Issue.record("wrong case \(error)"); return }
+        } catch { Issue.record("unexpected \(error)") }
+    }
+}
+
+@Suite struct FingerprintTests {
+    @Test func sha256OfNothingAsOpenSSHPrintsIt() {
+        // SHA-256("") = e3b0c442 98fc1c14 9afbf4c8 996fb924 27ae41e4 649b934c a495991b 7852b855
+        let digest: [UInt8] = [0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f,
+                               0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b,
+                               0x78, 0x52, 0xb8, 0x55]
+        #expect(SSHFingerprint.sha256(digest: digest) == "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU")
+    }
+
+    @Test func base64MatchesRFC4648Vectors() {
+        let vectors = ["": "", "f": "Zg==", "fo": "Zm8=", "foo": "Zm9v", "foob": "Zm9vYg==", "fooba": "Zm9vYmE=",
+                       "foobar": "Zm9vYmFy"]
+        for (plain, encoded) in vectors {
+            #expect(Base64.encode(Array(plain.utf8)) == encoded)
+            #expect(Base64.encode(Array(plain.utf8), padding: false) == encoded.replacingOccurrences(of: "=", with: ""))
+        }
+        #expect(Base64.encode([0xfb, 0xff]) == "+/8=")
+    }
+}
+
+@Suite struct EndpointAndErrorTests {
+    @Test func parsesAddresses() {
+        #expect(SSHEndpoint.parseAddress("127.0.0.22:2322")! == ("127.0.0.22", 2322))
+        #expect(SSHEndpoint.parseAddress("mail.example.org")! == ("mail.example.org", 22))
+        #expect(SSHEndpoint.parseAddress("[::1]:2200")! == ("::1", 2200))
+        #expect(SSHEndpoint.parseAddress("[::1]")! == ("::1", 22))
+        #expect(SSHEndpoint.parseAddress("::1")! == ("::1", 22))
+        #expect(SSHEndpoint.parseAddress("host:0") == nil)
+        #expect(SSHEndpoint.parseAddress("host:x") == nil)
+        #expect(SSHEndpoint.parseAddress(":22") == nil)
+    }
+
+    @Test func passphraseNeverPrints() {
+        let endpoint = SSHEndpoint(host: "h", port: 2222, user: "root", identityFile: "/k",
+                                   passphrase: Secret(bytes: Array("hunter2".utf8), reference: "env:KEY_PASS"),
+                                   knownHostsFile: "/kh")
+        #expect(endpoint.description == "root@h:2222")
+        #expect(!"\(endpoint)".contains("hunter2"))
+        #expect(!String(reflecting: endpoint).contains("hunter2"))
+        var dumped = ""
+        dump(endpoint, to: &dumped)
+        #expect(!dumped.contains("hunter2"))
+    }
+
+    @Test func hostKeyErrorsCarryFingerprintAndHint() {
+        let unknown = SSHError.unknownHostKey(host: "10.0.0.5", port: 2222, fingerprint: "SHA256:abc")
+        #expect(unknown.description.contains("10.0.0.5:2222"))
+        #expect(unknown.description.contains("SHA256:abc"))
+        #expect(unknown.hint?.contains("ssh-keyscan -p 2222 10.0.0.5 >> known_hosts") == true)
+        let mismatch = SSHError.hostKeyMismatch(host: "10.0.0.5", port: 2222, fingerprint: "SHA256:abc")
+        #expect(mismatch.hint?.contains("ssh-keygen -R '[10.0.0.5]:2222'") == true)
+        #expect(SSHError.hostKeyMismatch(host: "h", port: 22, fingerprint: "f").hint?.contains("-R 'h'") == true)
+    }
+
+    @Test func sftpStatusNames() {
+        #expect(SFTPStatus.noSuchFile.name == "no such file")
+        #expect(SFTPStatus.permissionDenied.name == "permission denied")
+        #expect(SFTPStatus.failure.name == "failure")
+        #expect(SFTPStatus(code: 99).name == "status 99")
+        let error = SSHError.sftp(operation: "open", path: "/x", code: .noSuchFile)
+        #expect(error.description == "sftp open /x: no such file (2)")
+        #expect(SSHError.sftp(operation: "fsync", path: "/x", code: .operationUnsupported).description
+            .contains("does not support"))
+    }
+
+    @Test func renameNeverAsksToOverwrite() {
+        // LIBSSH2_SFTP_RENAME_OVERWRITE = 1, NATIVE = 4 (the server may overwrite).
+        #expect(SFTPClient.noReplaceRenameFlags & 0x1 == 0)
+        #expect(SFTPClient.noReplaceRenameFlags & 0x4 == 0)
+    }
+
+    @Test func knownHostsNames() {
+        #expect(KnownHosts.entryName(host: "h", port: 22) == "h")
+        #expect(KnownHosts.entryName(host: "h", port: 2322) == "[h]:2322")
+    }
+}
