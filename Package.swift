@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "RelevoJournal", dependencies: ["RelevoEngine", "CSQLite"]),
         .target(name: "RelevoLDAP", dependencies: ["RelevoBasics", "RelevoDirectory", "CLDAP"]),
         .target(name: "RelevoSSH", dependencies: ["RelevoBasics", "CSSH2", "CRelevoShim"]),
+        .target(name: "RelevoLive", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoEngine", "RelevoOperations",
+                                                   "RelevoDirectory", "RelevoStore", "RelevoLDAP", "RelevoSSH"]),
         .target(name: "RelevoOperations", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoEngine",
                                                          "RelevoDirectory", "RelevoStore"]),
         .target(name: "RelevoSimulation", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoCheck", "RelevoEngine",
