@@ -71,7 +71,7 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
         guard let url = p["url"]?.string else { throw ConfigurationError(description: "\(e.name.name) has no url") }
         var bindDN: String?
         var password: Secret?
-        if case .record(let bind)? = p["bind"]?.content {
+        if let bind = p["bind"] {
             bindDN = bind["dn"]?.string
             if let ref = bind["password"]?.secret {
                 password = try ref.resolve(environment: environment, directory: planDirectory)
@@ -85,7 +85,7 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
         }
         return LDAPEndpoint(url: url, startTLS: p["starttls"]?.bool ?? false,
                             caFile: p["ca-file"]?.string.map(absolute), certificateCheck: check,
-                            timeout: p["timeout"]?.duration ?? 10, bindDN: bindDN, password: password)
+                            timeout: { if case .duration(let d)? = p["timeout"]?.content { d } else { 10 } }(), bindDN: bindDN, password: password)
     }
 
     // MARK: - Hosts and stores
