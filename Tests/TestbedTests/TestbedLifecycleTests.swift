@@ -107,7 +107,12 @@ final class PrivateTestbed {
         let reset = try bed.script("reset")
         #expect(reset.status == 0, "\(reset)")
         #expect(reset.stdout.isEmpty)
+        // Stopped by SIGTERM, cleanly, not killed after the timeout.
+        #expect(!reset.stderr.contains("KILL"), "\(reset)")
         try expectInitialState(clients)
+        let afterReset = bed.pids()
+        #expect(afterReset.allSatisfy { $0 != nil }, "reset stopped something: \(afterReset)")
+        #expect(afterReset[2] == started[2] && afterReset[3] == started[3], "reset restarted an sshd")
 
         // A crash: slapd-new killed, its pid file left behind. up recovers.
         let crashed = try #require(bed.pid("slapd-new"))
@@ -121,7 +126,8 @@ final class PrivateTestbed {
         #expect(recovered.status == 0, "\(recovered)")
         #expect(recovered.stdout == first.stdout)
         #expect(bed.pid("slapd-new") != crashed)
-        #expect(bed.pid("slapd-old") == started[0])
+        #expect(bed.pid("slapd-old") == afterReset[0])
+        #expect(bed.pid("sshd-neon") == afterReset[2])
         let whoami = try clients.whoami(clients["RELEVO_LDAP_URI"], startTLS: true)
         #expect(whoami.status == 0, "\(whoami)")
 
@@ -154,6 +160,11 @@ final class PrivateTestbed {
         // Down: nothing of this testbed runs any more.
         let last = try bed.script("down")
         #expect(last.status == 0, "\(last)")
+        #expect(!last.stderr.contains("KILL"), "\(last)")
+        for daemon in ["slapd-old", "slapd-new"] {
+            let log = (try? String(contentsOfFile: "\(bed.dir)/log/\(daemon).log", encoding: .utf8)) ?? ""
+            #expect(log.suffix(400).contains("slapd stopped."), "\(daemon) did not shut down cleanly")
+        }
         let gone = try bed.script("status")
         #expect(gone.status == 3, "\(gone)")
         let leftovers = commandLines().filter { $0.value.range(of: Data(bed.dir.utf8)) != nil }
@@ -205,7 +216,7 @@ final class PrivateTestbed {
     func waitUntil(_ what: String, seconds: Double = 10, _ condition: () -> Bool) throws {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition() {
-            if Date() > deadline { throw TestbedError(message: "timed out waiting until \(what)") }
+            if Date() > deadline { throw ToolTimeout(command: "waiting until \(what)") }
             Thread.sleep(forTimeInterval: 0.05)
         }
     }
