@@ -44,7 +44,8 @@ import TestbedSupport
                 continue
             }
             #expect(user.dn == "uid=\(uid),\(suffix)")
-            #expect(user.first("mailMessageStore") == "/home1/maildirs/\(uid)/")
+            #expect(user.first("mailMessageStore") == bed["RELEVO_OLD_ROOT"] + "/\(uid)/",
+                    "the path on the testbed's neon")
             #expect(user.first("mailHost")?.hasSuffix(".servidores.unam.mx") == true)
         }
         for user in users {
