@@ -46,7 +46,7 @@ let package = Package(
                                                          "RelevoDirectory", "RelevoStore", "RelevoOperations"]),
         .target(name: "RelevoCLI", dependencies: ["RelevoBasics", "RelevoYAML", "RelevoPlan",
                                                   "RelevoCheck", "RelevoLint", "RelevoEngine", "RelevoJournal",
-                                                  "RelevoSimulation", "RelevoOperations", "RelevoStore"]),
+                                                  "RelevoSimulation", "RelevoOperations", "RelevoStore", "RelevoLive"]),
         // The executable is a few lines calling RelevoCLI.
         .executableTarget(name: "relevo", dependencies: ["RelevoCLI"]),
 

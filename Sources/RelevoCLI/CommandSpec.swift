@@ -27,12 +27,13 @@ extension OptionSpec {
 
 /// The commands `relevo` has, in the order help lists them.
 enum Commands {
-    static let all: [CommandSpec] = [CheckCommand.spec, GraphCommand.spec, SimulateCommand.spec, StatusCommand.spec,
+    static let all: [CommandSpec] = [CheckCommand.spec, GraphCommand.spec, SimulateCommand.spec, RunCommand.spec, StatusCommand.spec,
+                                     UndoCommand.spec,
                                      FixturesCommand.spec, ExplainCommand.spec,
                                      HelpCommand.spec]
 
     /// Commands the design promises but this version does not have.
-    static let planned = ["run", "render"]
+    static let planned = ["render"]
 
     static func named(_ name: String) -> CommandSpec? { all.first { $0.name == name } }
 }

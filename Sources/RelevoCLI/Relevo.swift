@@ -60,6 +60,8 @@ public enum Relevo {
         case "explain": return ExplainCommand.run(rest, &console)
         case "simulate": return SimulateCommand.run(rest, &console)
         case "status": return StatusCommand.run(rest, &console)
+        case "run": return RunCommand.run(rest, &console)
+        case "undo": return UndoCommand.run(rest, &console)
         case "fixtures": return FixturesCommand.run(rest, &console)
         case "help": return HelpCommand.run(rest, &console)
         default:

@@ -218,9 +218,14 @@ final class LiveDirectory: DirectoryAccess, @unchecked Sendable {
         self.base = base
     }
 
-    private func using<T>(_ body: (LDAPConnection) throws -> T) throws -> T {
+    /// Runs `body` on the connection, opening it when needed. When the
+    /// server went away the connection is dropped (the next call opens a new
+    /// one); a read is tried once more on a new connection, a write is not:
+    /// its outcome is unknown, and the engine reads the real state back.
+    private func using<T>(retry: Bool, _ body: (LDAPConnection) throws -> T) throws -> T {
         try lock.withLock {
-            for attempt in 0..<2 {
+            var attempt = 0
+            while true {
                 let current: LDAPConnection
                 if let connection { current = connection } else {
                     current = try LDAPConnection(endpoint)
@@ -228,24 +233,25 @@ final class LiveDirectory: DirectoryAccess, @unchecked Sendable {
                 }
                 do {
                     return try body(current)
-                } catch let error as LDAPError where error.kind == .serverDown && attempt == 0 {
+                } catch let error as LDAPError where error.kind == .cannotConnect {
                     connection = nil
+                    attempt += 1
+                    if !retry || attempt > 1 { throw error }
                 }
             }
-            fatalError("unreachable")
         }
     }
 
     func entry(_ dn: DistinguishedName) throws -> Entry? {
-        try using { try $0.read(dn) }
+        try using(retry: true) { try $0.read(dn) }
     }
 
     func search(base: DistinguishedName, filter: LDAPFilter) throws -> [Entry] {
-        try using { try $0.search(base: base, filter: filter) }
+        try using(retry: true) { try $0.search(base: base, filter: filter) }
     }
 
     func apply(_ record: LDIFChangeRecord) throws {
-        try using { connection in
+        try using(retry: false) { connection in
             switch record.change {
             case .add(let attributes):
                 try connection.add(Entry(dn: record.dn, attributes: attributes))
@@ -260,7 +266,7 @@ final class LiveDirectory: DirectoryAccess, @unchecked Sendable {
     }
 
     func exportLDIF() throws -> (text: String, count: Int) {
-        try using { connection in
+        try using(retry: true) { connection in
             let entries = try connection.exportEntries(base: base)
             return (LDIFWriter().write(entries.map { .content($0) }), entries.count)
         }
