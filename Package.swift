@@ -64,6 +64,8 @@ let package = Package(
         .target(name: "TestbedSupport", path: "Tests/TestbedSupport"),
         .testTarget(name: "TestbedTests", dependencies: ["TestbedSupport"]),
         .testTarget(name: "RelevoLDAPTests", dependencies: ["RelevoLDAP", "RelevoDirectory", "RelevoBasics", "TestbedSupport"]),
+        .testTarget(name: "RelevoLiveTests", dependencies: ["RelevoLive", "RelevoJournal", "RelevoEngine", "RelevoStore",
+                                                            "TestbedSupport"]),
         .testTarget(name: "RelevoSSHTests", dependencies: ["RelevoSSH", "RelevoBasics", "TestbedSupport"]),
         .testTarget(name: "ExamplesTests", dependencies: ["RelevoCheck", "RelevoLint", "RelevoBasics"]),
         .testTarget(name: "NativeLibrariesTests",

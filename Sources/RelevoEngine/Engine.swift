@@ -139,6 +139,10 @@ public actor Engine {
                 lane = lanes.indices.min { lanes[$0] < lanes[$1] } ?? 0
                 startAt = lanes[lane]
             }
+            // A live run starts sets one after the other for now, so none is
+            // in flight when it halts; the dry run models lanes on its
+            // virtual timeline, where sets started before the halt finish.
+            if options.concurrent && halted != nil { break }
             if let h = haltAt, startAt >= h { break }   // not in flight when the run halted
             if halted != nil && haltAt == nil { break }
             if waiting != nil { break }

@@ -100,7 +100,13 @@ extension Engine {
 
             var outcome: StepOutcome
             do {
-                outcome = bound.isGate ? try await env.gate(bound) : try await env.perform(bound, prepared: prepared)
+                do {
+                    outcome = bound.isGate ? try await env.gate(bound) : try await env.perform(bound, prepared: prepared)
+                } catch let error where !(error is StepFailure) {
+                    // Whatever the environment throws (a host unreachable, a
+                    // directory down) fails the step: the contingency runs.
+                    throw StepFailure("\(error)")
+                }
             } catch let failure as StepFailure {
                 var partial = failure.partial ?? StepOutcome(status: .failed)
                 partial.status = .failed

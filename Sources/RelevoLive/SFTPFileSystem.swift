@@ -128,6 +128,10 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
         if case .sftp(_, _, let code) = error, let number = code.errnoEquivalent {
             return .io(path: path, operation: operation, errno: number)
         }
+        if case .sftp(_, _, let code) = error, code == .failure {
+            return .unavailable(fileSystem: name, operation: operation, path: path,
+                                reason: "the server refused it (\(code)); OpenSSH says no more: check that the store is writable (not read-only, not full, within quota)")
+        }
         if case .undecodableName(let directory, let bytes) = error {
             let name = String(decoding: bytes, as: UTF8.self)
             return .refused([Refusal(path: directory.isEmpty ? name : directory + "/" + name, reason: .undecodableName)])
@@ -156,7 +160,6 @@ extension SFTPStatus {
         case .notADirectory: return ENOTDIR
         case .linkLoop: return ELOOP
         case .invalidFilename: return EINVAL
-        case .failure: return EIO
         default: return nil
         }
     }

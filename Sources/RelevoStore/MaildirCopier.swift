@@ -1,3 +1,4 @@
+import Glibc
 /// Copies one Maildir (with its Maildir++ folders) into another, message by
 /// message, for a live migration: the source is the old host's store, the
 /// destination the new host's, which may already receive new mail.
@@ -96,6 +97,8 @@ public struct MaildirCopier: Sendable {
             for sub in ["cur", "new", "tmp"] {
                 _ = try destinations.directory(folder.isEmpty ? sub : folder + "/" + sub, create: true)
             }
+            let tmp = try destinations.directory(folder.isEmpty ? "tmp" : folder + "/tmp", create: true)
+            _ = try removeLeftoverTemporaries(in: tmp)
         }
 
         for key in sourceCensus.messages.keys.sorted() {
@@ -242,6 +245,23 @@ extension FlagPolicy {
 }
 
 /// Refuses copying a directory onto itself or into/out of its own subtree.
+/// Removes what a copy killed part way left in a destination `tmp/`: files
+/// named `.relevo-PID-…` by another process than this one. Only Relevo
+/// names files so (never a delivery agent), a temporary is never visible as
+/// mail, and two Relevo processes never copy into one store at once (each
+/// run holds its journal's lock; docs/architecture.md). Returns how many.
+func removeLeftoverTemporaries(in tmp: DirectoryHandle) throws -> Int {
+    let mine = ".relevo-\(getpid())-"
+    var removed = 0
+    for entry in try tmp.entries() {
+        guard let name = entry.text, name.hasPrefix(".relevo-"), !name.hasPrefix(mine),
+              try tmp.status(name)?.kind == .regularFile else { continue }
+        try tmp.unlink(name)
+        removed += 1
+    }
+    return removed
+}
+
 func checkSeparate(_ source: StoreLocation, _ destination: StoreLocation) throws {
     // The same path on two hosts is two places.
     guard source.root.fileSystem === destination.root.fileSystem else { return }

@@ -99,5 +99,6 @@ public struct Testbed: Sendable {
 
 public struct TestbedError: Error, CustomStringConvertible, Sendable {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
