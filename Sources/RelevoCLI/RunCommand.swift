@@ -113,6 +113,15 @@ enum RunCommand {
             try? prepared.journal.close()
             return .unreadable
         }
+        do {
+            for line in try live.preflight() {
+                if let live = console.liveProgress { live("relevo: \(line)\n") } else { console.err("relevo: \(line)\n") }
+            }
+        } catch {
+            console.error("before the first step: \(error)", help: "nothing was changed")
+            try? prepared.journal.close()
+            return .halted
+        }
         let progress = Progress(live: console.liveProgress, tty: console.stderrIsTTY, total: 0)
         let engine = Engine(plan: plan, graph: prepared.graph, environment: MeasuredEnvironment(live),
                             journal: prepared.journal,

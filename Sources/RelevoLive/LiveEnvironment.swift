@@ -148,6 +148,31 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
                            knownHostsFile: absolute(knownHosts), timeout: 15, name: "\(name) (\(address):\(port))")
     }
 
+    // MARK: - Before the first step
+
+    /// Connects to every host that holds a store and binds to every
+    /// directory the plan names, before anything changes: an unknown host
+    /// key, a wrong password or a host down stops the run here, with
+    /// nothing done. Returns one line per system checked.
+    public func preflight() throws -> [String] {
+        var checked: [String] = []
+        var hosts: [String] = []
+        for element in plan.elements where element.kind.isStore {
+            if let host = element.host?.name, !hosts.contains(host) { hosts.append(host) }
+        }
+        for host in hosts {
+            let fs = try fileSystem(host: host)
+            checked.append("\(fs.name): SSH host key \(fs.client.session.hostKeyFingerprint) known, logged in")
+        }
+        for element in plan.elements where element.kind == .ldap {
+            let endpoint = try ldapEndpoint(element)
+            let connection = try LDAPConnection(endpoint)
+            checked.append("\(element.name.name) (\(endpoint.url)): bound as \(try connection.whoAmI())"
+                           + (connection.isEncrypted ? ", TLS" : ""))
+        }
+        return checked
+    }
+
     // MARK: - Local files, notifications
 
     public override func workFile(_ relative: String) throws -> URL {
