@@ -4,13 +4,16 @@ enum Help {
     static func overview() -> String {
         let width = Commands.all.map(\.name.count).max() ?? 0
         var s = """
-        relevo \(RelevoVersion.version): compile zero-downtime migration plans into a checked model
+        relevo \(RelevoVersion.version): compile, rehearse and run zero-downtime migration plans
 
         Relevo reads a migration plan written in YAML (hosts, elements, redirect
         points, sets of users, phases of steps and gates), resolves every name,
         type-checks every step, builds the dependency graph, follows each data
-        flow through the cutover and lints for risky patterns. It reports what it
-        finds like a compiler: file, line, column, the source line and a fix.
+        flow through the cutover and lints for risky patterns, reporting like a
+        compiler: file, line, column, the source line and a fix. It rehearses the
+        plan against fixtures (simulate) and runs it against the live systems
+        (run), set by set, with a journal that survives a crash (--resume) and
+        the inverses to put sets back (undo).
 
         USAGE
           relevo COMMAND [ARGUMENTS] [OPTIONS]
@@ -36,6 +39,9 @@ enum Help {
           relevo check plans/*.yaml --format sarif > relevo.sarif
           relevo graph plans/exalumno.yaml | dot -Tsvg > graph.svg
           relevo explain E020
+          relevo simulate plans/exalumno.yaml --approve all
+          relevo run examples/exalumno/live.yaml --yes --approve all
+          relevo status .relevo/runs/exalumno-mail-live-20261204T013000.journal
 
         EXIT STATUS
 

@@ -146,7 +146,10 @@ extension String {
     var nonEmpty: String? { isEmpty ? nil : self }
 }
 
-/// Runs async work to completion from the synchronous command line.
+/// Runs async work to completion from the synchronous command line. The
+/// calling thread blocks while the work runs on the cooperative pool: fine
+/// for the `relevo` process, but callers inside async code (tests calling
+/// `Relevo.run` in-process) must not run several at once on a small pool.
 enum Blocking {
     final class Box<T>: @unchecked Sendable { var value: T?; init() {} }
 

@@ -2,8 +2,14 @@ import Foundation
 import Testing
 @testable import RelevoCLI
 
+/// In-process runs of the engine (simulate, status, undo). Serialized: each
+/// blocks a thread of the cooperative pool while its engine runs on the
+/// pool (`Blocking.run`), and on a 2-core machine two at once would leave
+/// the engines no thread to run on.
+@Suite(.serialized) struct InProcessRunTests {}
+
 /// `relevo status` reads a real journal written by `relevo simulate`.
-@Suite struct StatusCommandTests {
+extension InProcessRunTests { @Suite struct StatusCommandTests {
     @Test func aHaltedRehearsalShowsItsFailureAndCounts() throws {
         let folder = PlanFolder()
         let journal = (folder.path as NSString).appendingPathComponent("run.journal")
@@ -37,4 +43,5 @@ import Testing
         #expect(run.status == 4)
         #expect(run.stderr.contains("no journal at /nonexistent/run.journal"))
     }
+}
 }
