@@ -92,7 +92,8 @@ enum HelpCommand {
         name: "help", summary: "show help for relevo or for one command",
         usage: ["help [COMMAND]"],
         description: ["  Prints the overview, or the page of COMMAND: what it does, its options,\n  examples and exit statuses."],
-        arguments: [("COMMAND", "one of: " + ["check", "graph", "explain", "help"].joined(separator: ", "))],
+        arguments: [("COMMAND", "one of: " + ["check", "graph", "simulate", "run", "status", "undo", "fixtures", "explain",
+                                              "help"].joined(separator: ", "))],
         options: [.help], output: ["The help text, on stdout."],
         examples: [("relevo help check", "how to check plans")],
         exits: [.success, .usage])
