@@ -1,3 +1,4 @@
+import RelevoBasics
 import Dispatch
 import Foundation
 import Glibc
@@ -777,46 +778,6 @@ public struct FixtureSynth: Sendable {
     }
 
     // MARK: - Randomness
-
-    /// SplitMix64 (Steele, Lea, Flood 2014): small, fast, and the same
-    /// sequence on every platform for a seed.
-    struct SplitMix64 {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-
-        /// Uniform in 0 ..< n (n > 0), without modulo bias (Lemire).
-        mutating func below(_ n: UInt64) -> UInt64 {
-            precondition(n > 0)
-            var m = next().multipliedFullWidth(by: n)
-            if m.low < n {
-                let threshold = (0 &- n) % n
-                while m.low < threshold { m = next().multipliedFullWidth(by: n) }
-            }
-            return m.high
-        }
-
-        mutating func pick<T>(_ items: [T]) -> T { items[Int(below(UInt64(items.count)))] }
-
-        /// `count` different indices of 0 ..< n (at most n), in drawn order.
-        mutating func distinct(_ count: Int, of n: Int) -> [Int] {
-            var pool = Array(0..<n)
-            var out: [Int] = []
-            for i in 0..<min(count, n) {
-                let j = i + Int(below(UInt64(n - i)))
-                pool.swapAt(i, j)
-                out.append(pool[i])
-            }
-            return out
-        }
-    }
 
     /// A stream of the seed independent of the others.
     static func mix(_ seed: UInt64, _ stream: UInt64) -> UInt64 {

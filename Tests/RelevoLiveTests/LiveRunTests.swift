@@ -1,3 +1,4 @@
+import RelevoBasics
 import Foundation
 import RelevoEngine
 import RelevoJournal
@@ -235,15 +236,5 @@ func waitForMigrated(_ count: Int, journal: String, process: RunningProcess) thr
     Issue.record("\(count) users did not migrate within 60 s")
 }
 
-/// A small deterministic generator (splitmix64), so the kill points repeat.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// SplitMix64 from RelevoBasics: seeded, the same on every machine.
+typealias SeededGenerator = SplitMix64

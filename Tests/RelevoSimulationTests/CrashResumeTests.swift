@@ -1,3 +1,4 @@
+import RelevoBasics
 import Foundation
 import Testing
 import RelevoEngine
@@ -90,15 +91,5 @@ import RelevoJournal
     }
 }
 
-/// SplitMix64: a small, seeded generator, the same on every machine.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// SplitMix64 from RelevoBasics: seeded, the same on every machine.
+typealias SplitMix = SplitMix64

@@ -1,3 +1,4 @@
+import RelevoBasics
 import Foundation
 import Glibc
 import Testing
@@ -262,7 +263,7 @@ struct FixtureSynthTests {
     @Test("the seeded generator is SplitMix64")
     func splitMix() {
         // Reference values of SplitMix64 for seed 0 (from the published C code).
-        var r = FixtureSynth.SplitMix64(seed: 0)
+        var r = SplitMix64(seed: 0)
         #expect(r.next() == 0xE220_A839_7B1D_CDAF)
         #expect(r.next() == 0x6E78_9E6A_A1B9_65F4)
     }
