@@ -63,3 +63,43 @@ import RelevoLint
         #expect(found.isEmpty, "\(file):\n\(rendered)")
     }
 }
+
+/// examples/exalumno/live.yaml reads the testbed's variables: clean with
+/// them (and lint-clean), E062 at each placeholder without them.
+@Suite struct LivePlanTests {
+    static let path = ExamplesTests.root.appendingPathComponent("examples/exalumno/live.yaml").path
+    static let variables = [
+        "RELEVO_OLD_SSH", "RELEVO_NEW_SSH", "RELEVO_SSH_USER", "RELEVO_KNOWN_HOSTS", "RELEVO_OLD_LDAP_URI",
+        "RELEVO_LDAP_URI", "RELEVO_LDAP_CA_FILE", "RELEVO_OLD_LDAP_BASE", "RELEVO_LDAP_BASE",
+        "RELEVO_OLD_LDAP_BIND_DN", "RELEVO_LDAP_BIND_DN", "RELEVO_OLD_LDAP_PASSWORD_FILE", "RELEVO_LDAP_PASSWORD_FILE",
+        "RELEVO_OLD_ROOT", "RELEVO_NEW_ROOT", "RELEVO_STORE_OWNER", "RELEVO_OLD_MAILHOST", "RELEVO_NEW_MAILHOST",
+    ]
+    static let testbed: [String: String] = {
+        var v: [String: String] = [:]
+        for name in variables { v[name] = "x" }
+        v["RELEVO_OLD_SSH"] = "127.0.0.2:2222"; v["RELEVO_NEW_SSH"] = "127.0.0.3:2222"; v["RELEVO_SSH_USER"] = "root"
+        v["RELEVO_OLD_LDAP_URI"] = "ldap://127.0.0.2:3389"; v["RELEVO_LDAP_URI"] = "ldap://127.0.0.3:3389"
+        v["RELEVO_OLD_LDAP_BASE"] = "dc=exalumno,dc=unam,dc=mx"; v["RELEVO_LDAP_BASE"] = "dc=exalumno,dc=unam,dc=mx"
+        v["RELEVO_OLD_LDAP_BIND_DN"] = "cn=Siteadmin,dc=mx"; v["RELEVO_LDAP_BIND_DN"] = "cn=Siteadmin,dc=mx"
+        v["RELEVO_OLD_LDAP_PASSWORD_FILE"] = "/tmp/pw"; v["RELEVO_LDAP_PASSWORD_FILE"] = "/tmp/pw"
+        v["RELEVO_OLD_ROOT"] = "/srv/neon/maildirs"; v["RELEVO_NEW_ROOT"] = "/srv/xalumno/maildirs"
+        v["RELEVO_STORE_OWNER"] = "vmail:vmail"
+        v["RELEVO_OLD_MAILHOST"] = "neon.servidores.unam.mx"; v["RELEVO_NEW_MAILHOST"] = "xalumno.servidores.unam.mx"
+        return v
+    }()
+
+    @Test func checksCleanWithTheTestbedsVariables() throws {
+        let loaded = try PlanLoader.load(path: Self.path, environment: Self.testbed)
+        let result = Checker.check(loaded, baseDirectory: (Self.path as NSString).deletingLastPathComponent)
+        let all = result.diagnostics + Linter.lint(result)
+        #expect(all.isEmpty, "\(DiagnosticRenderer(sources: [result.source]).render(all))")
+    }
+
+    @Test func namesEveryVariableItLacks() throws {
+        let loaded = try PlanLoader.load(path: Self.path, environment: [:])
+        let unset = Set(loaded.diagnostics.filter { $0.id == "E062" }.compactMap {
+            $0.summary.split(separator: " ").first { $0.hasPrefix("RELEVO_") }.map(String.init)
+        })
+        #expect(unset == Set(Self.variables))
+    }
+}
