@@ -39,6 +39,9 @@ public final class LDAPConnection: @unchecked Sendable {
     public let endpoint: LDAPEndpoint
     let handle: OpaquePointer
     let lock = NSRecursiveLock()
+    /// Deadlines for TLS handshakes and no silent reconnection (see
+    /// ConnectionGuard); released after the handle is unbound.
+    private let guardian: ConnectionGuard
 
     /// Connects to `endpoint`: sets LDAPv3, the timeouts and the per-handle
     /// TLS options (CA file, certificate check, then a new TLS context)
@@ -52,7 +55,9 @@ public final class LDAPConnection: @unchecked Sendable {
     public init(_ endpoint: LDAPEndpoint) throws(LDAPError) {
         Self.ignoreSIGPIPE
         self.endpoint = endpoint
-        self.handle = try Self.open(endpoint)
+        let guardian = ConnectionGuard()
+        self.handle = try Self.open(endpoint, guardian)
+        self.guardian = guardian
     }
 
     deinit {
@@ -135,7 +140,7 @@ public final class LDAPConnection: @unchecked Sendable {
 
     /// Initializes, configures, connects, secures and binds a handle; on any
     /// failure it is unbound before the error is thrown.
-    private static func open(_ endpoint: LDAPEndpoint) throws(LDAPError) -> OpaquePointer {
+    private static func open(_ endpoint: LDAPEndpoint, _ guardian: ConnectionGuard) throws(LDAPError) -> OpaquePointer {
         let url = endpoint.url
         func refuse(_ detail: String) -> LDAPError {
             LDAPError(kind: .other, code: .paramError, operation: .connect, url: url, detail: detail)
@@ -169,9 +174,9 @@ public final class LDAPConnection: @unchecked Sendable {
                             detail: "libldap refused the URL")
         }
         do {
-            try configure(handle, endpoint)
-            try connect(handle, endpoint)
-            if endpoint.startTLS { try startTLS(handle, endpoint) }
+            try configure(handle, endpoint, guardian)
+            try connect(handle, endpoint, guardian)
+            if endpoint.startTLS { try startTLS(handle, endpoint, guardian) }
             if let bindDN = endpoint.bindDN, let password = endpoint.password {
                 try bind(handle, endpoint, dn: bindDN, password: password)
             }
@@ -183,7 +188,8 @@ public final class LDAPConnection: @unchecked Sendable {
     }
 
     /// Options, all per handle and all before the first connection.
-    private static func configure(_ handle: OpaquePointer, _ endpoint: LDAPEndpoint) throws(LDAPError) {
+    private static func configure(_ handle: OpaquePointer, _ endpoint: LDAPEndpoint,
+                                  _ guardian: ConnectionGuard) throws(LDAPError) {
         func check(_ rc: Int32, _ what: String, kind: LDAPError.Kind = .other) throws(LDAPError) {
             guard rc == LDAP_OPT_SUCCESS else {
                 throw failure(handle, rc == LDAP_OPT_ERROR ? LDAPResultCode.localError.rawValue : rc, .connect,
@@ -202,6 +208,7 @@ public final class LDAPConnection: @unchecked Sendable {
         try check(ldap_set_option(handle, LDAP_OPT_NETWORK_TIMEOUT, &network), "the network timeout")
         var operation = timeval(seconds: endpoint.timeout)
         try check(ldap_set_option(handle, LDAP_OPT_TIMEOUT, &operation), "the operation timeout")
+        try check(ldap_set_option(handle, LDAP_OPT_CONNECT_CB, guardian.callbacks), "the connection callbacks")
 
         guard endpoint.usesTLS else { return }
         if let caFile = endpoint.caFile {
@@ -226,42 +233,45 @@ public final class LDAPConnection: @unchecked Sendable {
 
     /// Opens the connection now (libldap would otherwise wait for the first
     /// request), so "cannot connect" and TLS failures of `ldaps://` show here.
-    private static func connect(_ handle: OpaquePointer, _ endpoint: LDAPEndpoint) throws(LDAPError) {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let rc = ldap_connect(handle)
+    private static func connect(_ handle: OpaquePointer, _ endpoint: LDAPEndpoint,
+                                _ guardian: ConnectionGuard) throws(LDAPError) {
+        // The deadline starts when TCP connects; the TCP connect itself is
+        // bounded by LDAP_OPT_NETWORK_TIMEOUT.
+        let rc = guardian.withDeadline(endpoint.timeout) { ldap_connect(handle) }
+        if guardian.deadlineExpired {
+            throw failure(handle, rc == LDAP_SUCCESS ? LDAP_TIMEOUT : rc, .connect, url: endpoint.url,
+                          kind: .cannotConnect,
+                          detail: "connected to \(endpoint.url) but no TLS answer within \(seconds(endpoint.timeout)) s")
+        }
         guard rc != LDAP_SUCCESS else { return }
-        let elapsed = clock.now - start
-        let timedOut = rc == LDAP_TIMEOUT || elapsed >= .milliseconds(Int64(endpoint.timeout * 900))
-        if endpoint.isLDAPS && !timedOut && reachable(endpoint) {
-            // TCP works but the ldaps connection does not: TLS failed.
+        if rc == LDAP_TIMEOUT {
+            throw failure(handle, rc, .connect, url: endpoint.url, kind: .cannotConnect,
+                          detail: "no answer from \(endpoint.url) within \(seconds(endpoint.timeout)) s")
+        }
+        if endpoint.isLDAPS && guardian.tcpConnected {
+            // TCP got through but the ldaps connection did not: TLS failed.
             throw failure(handle, rc, .connect, url: endpoint.url, kind: .tls,
                           detail: "TLS handshake with \(endpoint.url) failed: " + tlsHint(endpoint))
         }
         throw failure(handle, rc, .connect, url: endpoint.url, kind: .cannotConnect,
-                      detail: timedOut ? "no answer within \(seconds(endpoint.timeout)) s"
-                                       : "cannot connect to \(endpoint.url): is the server running?")
+                      detail: "cannot connect to \(endpoint.url): is the server running?")
     }
 
-    private static func startTLS(_ handle: OpaquePointer, _ endpoint: LDAPEndpoint) throws(LDAPError) {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let rc = ldap_start_tls_s(handle, nil, nil)
+    private static func startTLS(_ handle: OpaquePointer, _ endpoint: LDAPEndpoint,
+                                 _ guardian: ConnectionGuard) throws(LDAPError) {
+        // The StartTLS request waits at most the operation timeout; the
+        // handshake after it gets the rest of twice that.
+        let rc = guardian.withDeadline(2 * endpoint.timeout) { ldap_start_tls_s(handle, nil, nil) }
+        if guardian.deadlineExpired || rc == LDAP_TIMEOUT {
+            throw failure(handle, rc == LDAP_SUCCESS ? LDAP_TIMEOUT : rc, .startTLS, url: endpoint.url,
+                          kind: .cannotConnect, detail: "no answer within \(seconds(endpoint.timeout)) s")
+        }
         guard rc != LDAP_SUCCESS else {
             guard ldap_tls_inplace(handle) != 0 else {
                 throw failure(handle, LDAPResultCode.localError.rawValue, .startTLS, url: endpoint.url,
                               kind: .tls, detail: "StartTLS succeeded but the connection is not encrypted")
             }
             return
-        }
-        let elapsed = clock.now - start
-        if rc == LDAP_TIMEOUT || (rc == LDAP_SERVER_DOWN && elapsed >= .milliseconds(Int64(endpoint.timeout * 900))) {
-            throw failure(handle, rc, .startTLS, url: endpoint.url, kind: .cannotConnect,
-                          detail: "no answer within \(seconds(endpoint.timeout)) s")
-        }
-        if rc == LDAP_SERVER_DOWN {
-            throw failure(handle, rc, .startTLS, url: endpoint.url, kind: .tls,
-                          detail: "the connection closed during StartTLS with \(endpoint.url): " + tlsHint(endpoint))
         }
         if rc < 0 {
             throw failure(handle, rc, .startTLS, url: endpoint.url, kind: .tls,
@@ -288,24 +298,6 @@ public final class LDAPConnection: @unchecked Sendable {
             }
             throw failure(handle, rc, .bind, url: endpoint.url, dn: dn, detail: detail)
         }
-    }
-
-    /// True when a plain TCP connection to the endpoint's host and port works.
-    private static func reachable(_ endpoint: LDAPEndpoint) -> Bool {
-        var description: UnsafeMutablePointer<LDAPURLDesc>?
-        guard ldap_url_parse(endpoint.url, &description) == LDAP_URL_SUCCESS, let description else { return false }
-        defer { ldap_free_urldesc(description) }
-        let host = description.pointee.lud_host.map { String(cString: $0) } ?? "127.0.0.1"
-        let port = description.pointee.lud_port
-        let plain = "ldap://" + (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
-        var created: OpaquePointer?
-        guard ldap_initialize(&created, plain) == LDAP_SUCCESS, let probe = created else { return false }
-        defer { ldap_unbind_ext_s(probe, nil, nil) }
-        var version = LDAP_VERSION3
-        ldap_set_option(probe, LDAP_OPT_PROTOCOL_VERSION, &version)
-        var network = timeval(seconds: endpoint.timeout)
-        ldap_set_option(probe, LDAP_OPT_NETWORK_TIMEOUT, &network)
-        return ldap_connect(probe) == LDAP_SUCCESS
     }
 
     private static func tlsHint(_ endpoint: LDAPEndpoint) -> String {
