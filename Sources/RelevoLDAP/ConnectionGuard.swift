@@ -86,7 +86,7 @@ final class ConnectionGuard: @unchecked Sendable {
         lock.withLock {
             guard deadlineArmed, generation == deadlineGeneration, socket >= 0 else { return }
             deadlineFired = true
-            Glibc.shutdown(socket, Int32(SHUT_RDWR))
+            _ = shutdown(socket, Int32(SHUT_RDWR))
         }
     }
 

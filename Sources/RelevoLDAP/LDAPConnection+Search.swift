@@ -166,7 +166,7 @@ extension LDAPConnection {
             cookie = []
             answers: while true {
                 var message: OpaquePointer?
-                var wait = Self.timeval(seconds: endpoint.timeout)
+                var wait = Self.makeTimeval(seconds: endpoint.timeout)
                 let type = ldap_result(handle, messageID, LDAP_MSG_ONE, &wait, &message)
                 switch type {
                 case 0:

@@ -23,7 +23,15 @@ import RelevoDirectory
 /// **Threads.** Calls are serialized by a lock, so a connection may be
 /// shared between tasks; they then run one at a time. The callback of the
 /// streaming `search` runs with the lock held and may use the same
-/// connection (the lock is recursive), but not from another thread.
+/// connection (the lock is recursive), but not from another thread. Calls
+/// block the calling thread (each wait is bounded by the endpoint's
+/// timeout); async code running many at once should keep them off the
+/// cooperative thread pool.
+///
+/// **One connection.** A connection that drops stays dropped: every later
+/// call fails with `.cannotConnect`, and libldap is never allowed to open a
+/// second connection on the handle, which would be anonymous and, with
+/// StartTLS, unencrypted. Make a new `LDAPConnection` to continue.
 ///
 /// **Signals.** Creating a connection sets `SIGPIPE` to be ignored in the
 /// process (once): libldap writes to its sockets with `write(2)`, and a
@@ -126,10 +134,10 @@ public final class LDAPConnection: @unchecked Sendable {
     }
 
     /// The endpoint's timeout as a `timeval` (at least 1 ms).
-    static func timeval(seconds: Double) -> Glibc.timeval {
+    static func makeTimeval(seconds: Double) -> timeval {
         let clamped = max(seconds, 0.001)
         let whole = clamped.rounded(.down)
-        return Glibc.timeval(tv_sec: Int(whole), tv_usec: Int((clamped - whole) * 1_000_000))
+        return timeval(tv_sec: Int(whole), tv_usec: Int((clamped - whole) * 1_000_000))
     }
 
     private static let ignoreSIGPIPE: Void = {
@@ -204,9 +212,9 @@ public final class LDAPConnection: @unchecked Sendable {
         // Restart system calls a signal interrupted, instead of failing with serverDown.
         var on: Int32 = 1
         try check(ldap_set_option(handle, LDAP_OPT_RESTART, &on), "restart")
-        var network = timeval(seconds: endpoint.timeout)
+        var network = makeTimeval(seconds: endpoint.timeout)
         try check(ldap_set_option(handle, LDAP_OPT_NETWORK_TIMEOUT, &network), "the network timeout")
-        var operation = timeval(seconds: endpoint.timeout)
+        var operation = makeTimeval(seconds: endpoint.timeout)
         try check(ldap_set_option(handle, LDAP_OPT_TIMEOUT, &operation), "the operation timeout")
         try check(ldap_set_option(handle, LDAP_OPT_CONNECT_CB, guardian.callbacks), "the connection callbacks")
 

@@ -63,32 +63,37 @@ import TestbedSupport
 
     @Test func startTLSWithAnUntrustedCAFailsWithATLSError() throws {
         let url = try Live.testbed()["RELEVO_LDAP_URI"]
-        let ca = try Live.untrustedCA()
-        let error = try #require(throws: LDAPError.self) {
-            try LDAPConnection(try Live.admin(startTLS: true, caFile: ca))
+        try Live.withUntrustedCA { ca in
+            let error = try #require(throws: LDAPError.self) {
+                try LDAPConnection(try Live.admin(startTLS: true, caFile: ca))
+            }
+            #expect(error.kind == .tls)
+            #expect(error.operation == .startTLS)
+            #expect(error.description.contains(url))
+            #expect(error.description.contains(ca))
         }
-        #expect(error.kind == .tls)
-        #expect(error.operation == .startTLS)
-        #expect(error.description.contains(url))
-        #expect(error.description.contains(ca))
     }
 
     @Test func ldapsWithAnUntrustedCAFailsWithATLSError() throws {
         let url = try Live.testbed()["RELEVO_LDAPS_URI"]
-        let ca = try Live.untrustedCA()
-        let error = try #require(throws: LDAPError.self) {
-            try LDAPConnection(try Live.admin(url: url, caFile: ca))
+        try Live.withUntrustedCA { ca in
+            let error = try #require(throws: LDAPError.self) {
+                try LDAPConnection(try Live.admin(url: url, caFile: ca))
+            }
+            #expect(error.kind == .tls)
+            #expect(error.description.contains(url))
         }
-        #expect(error.kind == .tls)
-        #expect(error.description.contains(url))
     }
 
-    @Test func ldapsWithoutCertificateCheckAcceptsAnyCA() throws {
-        // The same untrusted CA as above, but the check is off: what failed
-        // there was the certificate check, not the connection.
+    @Test(arguments: [LDAPEndpoint.CertificateCheck.never, .allow])
+    func ldapsWithoutACertificateDemandAcceptsAnyCA(_ check: LDAPEndpoint.CertificateCheck) throws {
+        // An untrusted CA as above, but the certificate is not demanded:
+        // what failed there was the certificate check, not the connection.
         let url = try Live.testbed()["RELEVO_LDAPS_URI"]
-        let connection = try LDAPConnection(try Live.admin(url: url, caFile: try Live.untrustedCA(), check: .never))
-        #expect(connection.isEncrypted)
+        try Live.withUntrustedCA { ca in
+            let connection = try LDAPConnection(try Live.admin(url: url, caFile: ca, check: check))
+            #expect(connection.isEncrypted)
+        }
     }
 
     @Test func startTLSOnTheLDAPSPortIsNotAPlainFallback() throws {

@@ -103,18 +103,19 @@ enum Live {
         ] + extra)
     }
 
-    /// A fresh self-signed CA (that signed nothing the server has), in a
-    /// temporary folder: returns the PEM path.
-    static func untrustedCA() throws -> String {
+    /// Runs `body` with the PEM path of a fresh self-signed CA (that signed
+    /// nothing the server has), made in a temporary folder removed afterwards.
+    static func withUntrustedCA<R>(_ body: (String) throws -> R) throws -> R {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("relevo-ldap-test-\(randomName("ca"))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
         let key = folder.appendingPathComponent("ca.key").path
         let pem = folder.appendingPathComponent("ca.pem").path
         try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                                      "-nodes", "-keyout", key, "-out", pem, "-days", "1",
                                      "-subj", "/CN=Relevo untrusted test CA"])
-        return pem
+        return try body(pem)
     }
 
     static func run(_ tool: String, _ arguments: [String]) throws {
