@@ -112,7 +112,14 @@ public final class LDAPConnection: @unchecked Sendable {
     /// diagnostic message and matched DN as the handle holds them.
     func failure(_ rc: Int32, _ operation: LDAPOperation, dn: String? = nil,
                  kind: LDAPError.Kind? = nil, detail: String? = nil) -> LDAPError {
-        Self.failure(handle, rc, operation, url: endpoint.url, dn: dn, kind: kind, detail: detail)
+        let explanation: String? = if let detail { detail } else {
+            switch rc {
+            case LDAP_TIMEOUT: "no answer within \(Self.seconds(endpoint.timeout)) s; a write may still be applied"
+            case LDAP_SERVER_DOWN: "the connection to the server is lost; connect again"
+            default: nil
+            }
+        }
+        return Self.failure(handle, rc, operation, url: endpoint.url, dn: dn, kind: kind, detail: explanation)
     }
 
     static func failure(_ handle: OpaquePointer, _ rc: Int32, _ operation: LDAPOperation, url: String,
