@@ -1,7 +1,11 @@
 // C arrays handed to libldap: built from Swift values, freed in deinit.
 // Nothing here escapes the module.
 internal import CLDAP
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import RelevoDirectory
 
 /// A NULL-terminated `char **` of copies of `strings` (attribute lists).

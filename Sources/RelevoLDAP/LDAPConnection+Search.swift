@@ -103,10 +103,12 @@ extension LDAPConnection {
     }
 
     /// The search loop: one request per page, one `ldap_result` per message,
-    /// each waited for at most the endpoint's timeout.
+    /// each waited for at most the endpoint's timeout. Returns the number of
+    /// requests sent (pages).
+    @discardableResult
     func runSearch<E: Error>(base: DistinguishedName, scope: SearchScope, filter: LDAPFilter,
                              attributes: [String], pageSize: Int, operation: LDAPOperation,
-                             _ body: (Entry) throws(E) -> Void) throws(SearchFailure<E>) {
+                             _ body: (Entry) throws(E) -> Void) throws(SearchFailure<E>) -> Int {
         let baseString = base.description
         func ldapFailure(_ error: LDAPError) -> SearchFailure<E> { .ldap(error) }
 
@@ -130,7 +132,9 @@ extension LDAPConnection {
         lock.lock()
         defer { lock.unlock() }
         var cookie: [UInt8] = []
+        var pages = 0
         repeat {
+            pages += 1
             clearDiagnostics()
             // The request, with a page control when paging.
             var messageID: Int32 = 0
@@ -162,7 +166,7 @@ extension LDAPConnection {
             cookie = []
             answers: while true {
                 var message: OpaquePointer?
-                var wait = Self.timeval(seconds: endpoint.timeout)
+                var wait = Self.makeTimeval(seconds: endpoint.timeout)
                 let type = ldap_result(handle, messageID, LDAP_MSG_ONE, &wait, &message)
                 switch type {
                 case 0:
@@ -201,6 +205,7 @@ extension LDAPConnection {
                 }
             }
         } while !cookie.isEmpty
+        return pages
     }
 
     /// Parses and frees the search result message; returns the cookie for

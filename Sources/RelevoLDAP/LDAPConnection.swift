@@ -23,7 +23,15 @@ import RelevoDirectory
 /// **Threads.** Calls are serialized by a lock, so a connection may be
 /// shared between tasks; they then run one at a time. The callback of the
 /// streaming `search` runs with the lock held and may use the same
-/// connection (the lock is recursive), but not from another thread.
+/// connection (the lock is recursive), but not from another thread. Calls
+/// block the calling thread (each wait is bounded by the endpoint's
+/// timeout); async code running many at once should keep them off the
+/// cooperative thread pool.
+///
+/// **One connection.** A connection that drops stays dropped: every later
+/// call fails with `.cannotConnect`, and libldap is never allowed to open a
+/// second connection on the handle, which would be anonymous and, with
+/// StartTLS, unencrypted. Make a new `LDAPConnection` to continue.
 ///
 /// **Signals.** Creating a connection sets `SIGPIPE` to be ignored in the
 /// process (once): libldap writes to its sockets with `write(2)`, and a
@@ -39,6 +47,9 @@ public final class LDAPConnection: @unchecked Sendable {
     public let endpoint: LDAPEndpoint
     let handle: OpaquePointer
     let lock = NSRecursiveLock()
+    /// Deadlines for TLS handshakes and no silent reconnection (see
+    /// ConnectionGuard); released after the handle is unbound.
+    private let guardian: ConnectionGuard
 
     /// Connects to `endpoint`: sets LDAPv3, the timeouts and the per-handle
     /// TLS options (CA file, certificate check, then a new TLS context)
@@ -52,7 +63,9 @@ public final class LDAPConnection: @unchecked Sendable {
     public init(_ endpoint: LDAPEndpoint) throws(LDAPError) {
         Self.ignoreSIGPIPE
         self.endpoint = endpoint
-        self.handle = try Self.open(endpoint)
+        let guardian = ConnectionGuard()
+        self.handle = try Self.open(endpoint, guardian)
+        self.guardian = guardian
     }
 
     deinit {
@@ -99,7 +112,14 @@ public final class LDAPConnection: @unchecked Sendable {
     /// diagnostic message and matched DN as the handle holds them.
     func failure(_ rc: Int32, _ operation: LDAPOperation, dn: String? = nil,
                  kind: LDAPError.Kind? = nil, detail: String? = nil) -> LDAPError {
-        Self.failure(handle, rc, operation, url: endpoint.url, dn: dn, kind: kind, detail: detail)
+        let explanation: String? = if let detail { detail } else {
+            switch rc {
+            case LDAP_TIMEOUT: "no answer within \(Self.seconds(endpoint.timeout)) s; a write may still be applied"
+            case LDAP_SERVER_DOWN: "the connection to the server is lost; connect again"
+            default: nil
+            }
+        }
+        return Self.failure(handle, rc, operation, url: endpoint.url, dn: dn, kind: kind, detail: explanation)
     }
 
     static func failure(_ handle: OpaquePointer, _ rc: Int32, _ operation: LDAPOperation, url: String,
@@ -121,10 +141,10 @@ public final class LDAPConnection: @unchecked Sendable {
     }
 
     /// The endpoint's timeout as a `timeval` (at least 1 ms).
-    static func timeval(seconds: Double) -> Glibc.timeval {
+    static func makeTimeval(seconds: Double) -> timeval {
         let clamped = max(seconds, 0.001)
         let whole = clamped.rounded(.down)
-        return Glibc.timeval(tv_sec: Int(whole), tv_usec: Int((clamped - whole) * 1_000_000))
+        return timeval(tv_sec: Int(whole), tv_usec: Int((clamped - whole) * 1_000_000))
     }
 
     private static let ignoreSIGPIPE: Void = {
@@ -135,7 +155,7 @@ public final class LDAPConnection: @unchecked Sendable {
 
     /// Initializes, configures, connects, secures and binds a handle; on any
     /// failure it is unbound before the error is thrown.
-    private static func open(_ endpoint: LDAPEndpoint) throws(LDAPError) -> OpaquePointer {
+    private static func open(_ endpoint: LDAPEndpoint, _ guardian: ConnectionGuard) throws(LDAPError) -> OpaquePointer {
         let url = endpoint.url
         func refuse(_ detail: String) -> LDAPError {
             LDAPError(kind: .other, code: .paramError, operation: .connect, url: url, detail: detail)
@@ -169,9 +189,9 @@ public final class LDAPConnection: @unchecked Sendable {
                             detail: "libldap refused the URL")
         }
         do {
-            try configure(handle, endpoint)
-            try connect(handle, endpoint)
-            if endpoint.startTLS { try startTLS(handle, endpoint) }
+            try configure(handle, endpoint, guardian)
+            try connect(handle, endpoint, guardian)
+            if endpoint.startTLS { try startTLS(handle, endpoint, guardian) }
             if let bindDN = endpoint.bindDN, let password = endpoint.password {
                 try bind(handle, endpoint, dn: bindDN, password: password)
             }
@@ -183,7 +203,8 @@ public final class LDAPConnection: @unchecked Sendable {
     }
 
     /// Options, all per handle and all before the first connection.
-    private static func configure(_ handle: OpaquePointer, _ endpoint: LDAPEndpoint) throws(LDAPError) {
+    private static func configure(_ handle: OpaquePointer, _ endpoint: LDAPEndpoint,
+                                  _ guardian: ConnectionGuard) throws(LDAPError) {
         func check(_ rc: Int32, _ what: String, kind: LDAPError.Kind = .other) throws(LDAPError) {
             guard rc == LDAP_OPT_SUCCESS else {
                 throw failure(handle, rc == LDAP_OPT_ERROR ? LDAPResultCode.localError.rawValue : rc, .connect,
@@ -198,10 +219,11 @@ public final class LDAPConnection: @unchecked Sendable {
         // Restart system calls a signal interrupted, instead of failing with serverDown.
         var on: Int32 = 1
         try check(ldap_set_option(handle, LDAP_OPT_RESTART, &on), "restart")
-        var network = timeval(seconds: endpoint.timeout)
+        var network = makeTimeval(seconds: endpoint.timeout)
         try check(ldap_set_option(handle, LDAP_OPT_NETWORK_TIMEOUT, &network), "the network timeout")
-        var operation = timeval(seconds: endpoint.timeout)
+        var operation = makeTimeval(seconds: endpoint.timeout)
         try check(ldap_set_option(handle, LDAP_OPT_TIMEOUT, &operation), "the operation timeout")
+        try check(ldap_set_option(handle, LDAP_OPT_CONNECT_CB, guardian.callbacks), "the connection callbacks")
 
         guard endpoint.usesTLS else { return }
         if let caFile = endpoint.caFile {
@@ -226,42 +248,45 @@ public final class LDAPConnection: @unchecked Sendable {
 
     /// Opens the connection now (libldap would otherwise wait for the first
     /// request), so "cannot connect" and TLS failures of `ldaps://` show here.
-    private static func connect(_ handle: OpaquePointer, _ endpoint: LDAPEndpoint) throws(LDAPError) {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let rc = ldap_connect(handle)
+    private static func connect(_ handle: OpaquePointer, _ endpoint: LDAPEndpoint,
+                                _ guardian: ConnectionGuard) throws(LDAPError) {
+        // The deadline starts when TCP connects; the TCP connect itself is
+        // bounded by LDAP_OPT_NETWORK_TIMEOUT.
+        let rc = guardian.withDeadline(endpoint.timeout) { ldap_connect(handle) }
+        if guardian.deadlineExpired {
+            throw failure(handle, rc == LDAP_SUCCESS ? LDAP_TIMEOUT : rc, .connect, url: endpoint.url,
+                          kind: .cannotConnect,
+                          detail: "connected to \(endpoint.url) but no TLS answer within \(seconds(endpoint.timeout)) s")
+        }
         guard rc != LDAP_SUCCESS else { return }
-        let elapsed = clock.now - start
-        let timedOut = rc == LDAP_TIMEOUT || elapsed >= .milliseconds(Int64(endpoint.timeout * 900))
-        if endpoint.isLDAPS && !timedOut && reachable(endpoint) {
-            // TCP works but the ldaps connection does not: TLS failed.
+        if rc == LDAP_TIMEOUT {
+            throw failure(handle, rc, .connect, url: endpoint.url, kind: .cannotConnect,
+                          detail: "no answer from \(endpoint.url) within \(seconds(endpoint.timeout)) s")
+        }
+        if endpoint.isLDAPS && guardian.tcpConnected {
+            // TCP got through but the ldaps connection did not: TLS failed.
             throw failure(handle, rc, .connect, url: endpoint.url, kind: .tls,
                           detail: "TLS handshake with \(endpoint.url) failed: " + tlsHint(endpoint))
         }
         throw failure(handle, rc, .connect, url: endpoint.url, kind: .cannotConnect,
-                      detail: timedOut ? "no answer within \(seconds(endpoint.timeout)) s"
-                                       : "cannot connect to \(endpoint.url): is the server running?")
+                      detail: "cannot connect to \(endpoint.url): is the server running?")
     }
 
-    private static func startTLS(_ handle: OpaquePointer, _ endpoint: LDAPEndpoint) throws(LDAPError) {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let rc = ldap_start_tls_s(handle, nil, nil)
+    private static func startTLS(_ handle: OpaquePointer, _ endpoint: LDAPEndpoint,
+                                 _ guardian: ConnectionGuard) throws(LDAPError) {
+        // The StartTLS request waits at most the operation timeout; the
+        // handshake after it gets the rest of twice that.
+        let rc = guardian.withDeadline(2 * endpoint.timeout) { ldap_start_tls_s(handle, nil, nil) }
+        if guardian.deadlineExpired || rc == LDAP_TIMEOUT {
+            throw failure(handle, rc == LDAP_SUCCESS ? LDAP_TIMEOUT : rc, .startTLS, url: endpoint.url,
+                          kind: .cannotConnect, detail: "no answer within \(seconds(endpoint.timeout)) s")
+        }
         guard rc != LDAP_SUCCESS else {
             guard ldap_tls_inplace(handle) != 0 else {
                 throw failure(handle, LDAPResultCode.localError.rawValue, .startTLS, url: endpoint.url,
                               kind: .tls, detail: "StartTLS succeeded but the connection is not encrypted")
             }
             return
-        }
-        let elapsed = clock.now - start
-        if rc == LDAP_TIMEOUT || (rc == LDAP_SERVER_DOWN && elapsed >= .milliseconds(Int64(endpoint.timeout * 900))) {
-            throw failure(handle, rc, .startTLS, url: endpoint.url, kind: .cannotConnect,
-                          detail: "no answer within \(seconds(endpoint.timeout)) s")
-        }
-        if rc == LDAP_SERVER_DOWN {
-            throw failure(handle, rc, .startTLS, url: endpoint.url, kind: .tls,
-                          detail: "the connection closed during StartTLS with \(endpoint.url): " + tlsHint(endpoint))
         }
         if rc < 0 {
             throw failure(handle, rc, .startTLS, url: endpoint.url, kind: .tls,
@@ -288,24 +313,6 @@ public final class LDAPConnection: @unchecked Sendable {
             }
             throw failure(handle, rc, .bind, url: endpoint.url, dn: dn, detail: detail)
         }
-    }
-
-    /// True when a plain TCP connection to the endpoint's host and port works.
-    private static func reachable(_ endpoint: LDAPEndpoint) -> Bool {
-        var description: UnsafeMutablePointer<LDAPURLDesc>?
-        guard ldap_url_parse(endpoint.url, &description) == LDAP_URL_SUCCESS, let description else { return false }
-        defer { ldap_free_urldesc(description) }
-        let host = description.pointee.lud_host.map { String(cString: $0) } ?? "127.0.0.1"
-        let port = description.pointee.lud_port
-        let plain = "ldap://" + (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
-        var created: OpaquePointer?
-        guard ldap_initialize(&created, plain) == LDAP_SUCCESS, let probe = created else { return false }
-        defer { ldap_unbind_ext_s(probe, nil, nil) }
-        var version = LDAP_VERSION3
-        ldap_set_option(probe, LDAP_OPT_PROTOCOL_VERSION, &version)
-        var network = timeval(seconds: endpoint.timeout)
-        ldap_set_option(probe, LDAP_OPT_NETWORK_TIMEOUT, &network)
-        return ldap_connect(probe) == LDAP_SUCCESS
     }
 
     private static func tlsHint(_ endpoint: LDAPEndpoint) -> String {
