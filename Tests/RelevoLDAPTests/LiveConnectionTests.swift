@@ -182,7 +182,8 @@ import TestbedSupport
         // the driver must fail instead.
         let testbed = try Live.testbed()
         let relay = try Relay(to: testbed["RELEVO_LDAP_URI"])
-        let connection = try LDAPConnection(try Live.admin(url: "ldap://127.0.0.12:\(relay.port)", startTLS: startTLS,
+        let host = testbed["RELEVO_LDAP_URI"].split(separator: "/").last?.split(separator: ":").first.map(String.init) ?? ""
+        let connection = try LDAPConnection(try Live.admin(url: "ldap://\(host):\(relay.port)", startTLS: startTLS,
                                                            caFile: testbed["RELEVO_LDAP_CA_FILE"], timeout: 3))
         #expect(connection.isEncrypted == startTLS)
         #expect(try connection.whoAmI().hasPrefix("dn:"))

@@ -180,7 +180,7 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A TCP relay on 127.0.0.12 (an ephemeral port) to an upstream server,
+/// A TCP relay on the upstream's address (an ephemeral port) to an upstream server,
 /// whose connections a test can cut while it keeps listening: a network
 /// failure between a client and a server that is still up.
 final class Relay {
@@ -204,13 +204,15 @@ final class Relay {
     }
 
     /// A relay to the host and port of `url` (`ldap://host:port`).
+    /// Listens on the upstream's own address (another port), so that the
+    /// server's certificate, which names that address, still matches.
     init(to url: String) throws {
         let hostPort = url.split(separator: "/").last.map(String.init) ?? ""
         guard let colon = hostPort.lastIndex(of: ":"),
               let upstreamPort = UInt16(hostPort[hostPort.index(after: colon)...]) else {
             throw TestFailure("no host:port in \(url)")
         }
-        let listener = try SilentListener()
+        let listener = try SilentListener(address: String(hostPort[..<colon]))
         port = listener.port
         let state = State(listener: listener, upstreamHost: String(hostPort[..<colon]), upstreamPort: upstreamPort)
         self.state = state
