@@ -14,6 +14,8 @@ final class Progress: @unchecked Sendable {
     private var bytes: Int64 = 0
     private var phase = ""
     private let started = Date()
+    private var phaseStart = Date()
+    private var finishedBefore = 0
     private var drewLine = false
 
     init(live: (@Sendable (String) -> Void)?, tty: Bool, total: Int) {
@@ -32,7 +34,15 @@ final class Progress: @unchecked Sendable {
             case .phaseStarted:
                 phase = event.phase ?? ""
                 done = 0
+                total = 0
+                finishedBefore = 0
+                phaseStart = Date()
                 emit("\(phase): started")
+            case .setsSelected:
+                if let selection = event.selection {
+                    total = selection.total
+                    finishedBefore = selection.finishedBefore
+                }
             case .setSkipped:
                 emit("\(phase): \(event.set ?? "") skipped: \(event.message)")
             case .setMigrated where event.set != nil:
@@ -57,7 +67,16 @@ final class Progress: @unchecked Sendable {
         }
         let elapsed = Date().timeIntervalSince(started)
         let rate = elapsed > 0 ? Double(bytes) / elapsed : 0
-        let status = "\u{1B}[2K\r\(phase): \(done) sets done, \(Bytes.text(bytes)), \(Bytes.text(Int64(rate)))/s  \(line)"
+        var sets = "\(done + finishedBefore) sets done"
+        if total > 0 {
+            sets = "\(done + finishedBefore)/\(total) sets"
+            let inPhase = Date().timeIntervalSince(phaseStart)
+            if done > 0 && done + finishedBefore < total {
+                let eta = inPhase / Double(done) * Double(total - done - finishedBefore)
+                sets += ", ETA \(Duration.text(eta))"
+            }
+        }
+        let status = "\u{1B}[2K\r\(phase): \(sets), \(Bytes.text(bytes)), \(Bytes.text(Int64(rate)))/s  \(line)"
         live(status)
         drewLine = true
     }

@@ -115,6 +115,8 @@ public actor Engine {
         let total = members.count + refused
         summary.sets.total += total
         var failures = states.values.filter { $0 == .failed || $0 == .undone }.count
+        let finishedBefore = members.filter { [.migrated, .failed, .undone].contains(states[$0.key] ?? .pending) }.count
+        emit(.setsSelected, phase: name, message: "\(members.count) sets, \(finishedBefore) finished before")
         let start = clock
         var setSeconds: [Double] = []
         let concurrency = effectiveConcurrency(phase)

@@ -7,6 +7,8 @@ public struct EngineEvent: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
         case runStarted, runFinished, halted
         case phaseStarted, phaseFinished
+        /// A per-set phase listed its sets: `message` is `N sets, M finished before`.
+        case setsSelected
         case setStarted, setMigrated, setFailed, setUndone, setSkipped
         case stepDone, stepFailed, gatePassed, gateFailed, undoDone, undoFailed
         case notified, approved, resumed
@@ -28,5 +30,16 @@ public struct EngineEvent: Codable, Sendable, Equatable {
         self.operation = operation
         self.message = message
         self.bytes = bytes
+    }
+}
+
+extension EngineEvent {
+    /// For `.setsSelected`: the phase's sets, and those a previous process
+    /// of the run finished (a resume).
+    public var selection: (total: Int, finishedBefore: Int)? {
+        guard kind == .setsSelected else { return nil }
+        let numbers = message.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        guard numbers.count == 2 else { return nil }
+        return (numbers[0], numbers[1])
     }
 }
