@@ -75,12 +75,8 @@ enum RunCommand {
         case .success(let p): prepared = p
         case .failure(let status): return status.status
         }
+        // (A journal of a simulation is refused when it is opened: modes never mix.)
         let plan = prepared.plan
-        if prepared.info.mode != "run" {
-            console.error("\(prepared.journalPath) is the journal of a \(prepared.info.mode) run, not a live one")
-            try? prepared.journal.close()
-            return .usage
-        }
         if !parsed.flag("yes") {
             let prompt = (prepared.resume ? "Resume" : "Start") + " the live run of \(plan.name) (\(prepared.planPath))? [y/N] "
             guard ask(prompt, console) else {

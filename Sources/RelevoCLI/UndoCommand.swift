@@ -59,10 +59,15 @@ enum UndoCommand {
             return .usage
         }
         let keys = parsed.values("set")
-        guard keys.isEmpty != !parsed.flag("all") || (keys.isEmpty && parsed.flag("all")) else {
-            console.error(keys.isEmpty ? "name the sets to undo with --set KEY, or undo them all with --all"
-                                       : "--set and --all do not go together")
+        switch (keys.isEmpty, parsed.flag("all")) {
+        case (true, false):
+            console.error("name the sets to undo with --set KEY, or undo them all with --all")
             return .usage
+        case (false, true):
+            console.error("--set and --all do not go together")
+            return .usage
+        default:
+            break
         }
         guard let journalPath = parsed.value("journal"), FileManager.default.fileExists(atPath: journalPath) else {
             console.error("no journal at \(parsed.value("journal") ?? "")")
@@ -90,10 +95,13 @@ enum UndoCommand {
         var forwarded = arguments.filter { $0 != "--all" && $0 != "--yes" }
         forwarded = stripOption("set", from: forwarded)
         forwarded.append("--resume")
+        let reparsed: ParsedArguments
+        do { reparsed = try ArgumentParser.parse(forwarded, options: RunCommand.spec.options, command: "relevo undo") } catch {
+            console.error(error.message, help: error.help)
+            return .usage
+        }
         let prepared: PreparedRun
-        switch RunPreparation.prepare(try! ArgumentParser.parse(forwarded, options: RunCommand.spec.options + [
-            OptionSpec(name: "fixtures", valueName: "DIR", help: "")], command: "relevo undo"),
-                                      mode: mode, spec: spec, console: &console) {
+        switch RunPreparation.prepare(reparsed, mode: mode, spec: spec, console: &console) {
         case .success(let p): prepared = p
         case .failure(let status): return status.status
         }
