@@ -119,7 +119,10 @@ public actor Engine {
         emit(.setsSelected, phase: name, message: "\(members.count) sets, \(finishedBefore) finished before")
         let start = clock
         var setSeconds: [Double] = []
-        let concurrency = effectiveConcurrency(phase)
+        // A live run starts sets one after the other (for now): its timeline
+        // is one lane, so the times it reports are the times it took. The dry
+        // run models the plan's concurrency on its virtual timeline.
+        let concurrency = options.concurrent ? 1 : effectiveConcurrency(phase)
         let canary = phase.canary ?? 0
         var lanes = [Double](repeating: clock, count: concurrency)
         var haltAt: Double?
