@@ -121,7 +121,7 @@ enum RunCommand {
         let progress = Progress(live: console.liveProgress, tty: console.stderrIsTTY, total: 0)
         let engine = Engine(plan: plan, graph: prepared.graph, environment: MeasuredEnvironment(live),
                             journal: prepared.journal,
-                            options: EngineOptions(approvals: approvals, concurrent: true),
+                            options: EngineOptions(approvals: approvals, realTime: true),
                             observer: { progress.observe($0) })
         let outcome = Blocking.run { try await engine.run() }
         progress.finish()

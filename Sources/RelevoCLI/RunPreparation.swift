@@ -28,7 +28,9 @@ enum RunPreparation {
         init(_ status: ExitStatus) { self.status = status }
     }
 
-    static func prepare(_ parsed: ParsedArguments, mode: String, spec: CommandSpec,
+    /// `resume` forces the journal to be an existing run's (`undo`); otherwise
+    /// `--resume` says so.
+    static func prepare(_ parsed: ParsedArguments, mode: String, spec: CommandSpec, resume forced: Bool = false,
                         console: inout Console) -> Result<PreparedRun, Fail> {
         guard parsed.positionals.count == 1, let planPath = parsed.positionals.first else {
             console.error(parsed.positionals.isEmpty ? "missing PLAN" : "\(mode) takes one PLAN")
@@ -56,7 +58,7 @@ enum RunPreparation {
             }
             seed = n
         }
-        let resume = parsed.flag("resume")
+        let resume = forced || parsed.flag("resume")
         let journalPath: String
         if let j = parsed.value("journal") {
             journalPath = j

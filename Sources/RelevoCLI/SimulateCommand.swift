@@ -123,7 +123,7 @@ enum SimulateCommand {
         let progress = Progress(live: console.liveProgress, tty: console.stderrIsTTY,
                                 total: 0)
         let engine = Engine(plan: plan, graph: graph, environment: environment, journal: journal,
-                            options: EngineOptions(approvals: approvals, concurrent: false, hooks: environment.hooks),
+                            options: EngineOptions(approvals: approvals, realTime: false, hooks: environment.hooks),
                             observer: { progress.observe($0) })
         let outcome = Blocking.run { try await engine.run() }
         progress.finish()

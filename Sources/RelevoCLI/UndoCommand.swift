@@ -90,18 +90,10 @@ enum UndoCommand {
                 return .usage
             }
         }
-        // The journal is resumed in its own mode (the lock is taken; the plan
-        // digest must match).
-        var forwarded = arguments.filter { $0 != "--all" && $0 != "--yes" }
-        forwarded = stripOption("set", from: forwarded)
-        forwarded.append("--resume")
-        let reparsed: ParsedArguments
-        do { reparsed = try ArgumentParser.parse(forwarded, options: RunCommand.spec.options, command: "relevo undo") } catch {
-            console.error(error.message, help: error.help)
-            return .usage
-        }
+        // The journal is opened as an existing run, in its own mode (the lock
+        // is taken; the plan digest must match).
         let prepared: PreparedRun
-        switch RunPreparation.prepare(reparsed, mode: mode, spec: spec, console: &console) {
+        switch RunPreparation.prepare(parsed, mode: mode, spec: spec, resume: true, console: &console) {
         case .success(let p): prepared = p
         case .failure(let status): return status.status
         }
@@ -122,7 +114,7 @@ enum UndoCommand {
             return .unreadable
         }
         let engine = Engine(plan: prepared.plan, graph: prepared.graph, environment: environment, journal: prepared.journal,
-                            options: EngineOptions(approvals: .given([]), concurrent: mode == "run"))
+                            options: EngineOptions(approvals: .given([]), realTime: mode == "run"))
         let outcome = Blocking.run { try await engine.undo(sets: keys.isEmpty ? nil : keys) }
         try? prepared.journal.close()
         let report: UndoReport
@@ -151,17 +143,5 @@ enum UndoCommand {
             console.out(out)
         }
         return report.conflicts.isEmpty && report.failed.isEmpty && report.notFound.isEmpty ? .success : .halted
-    }
-
-    static func stripOption(_ name: String, from arguments: [String]) -> [String] {
-        var out: [String] = []
-        var skip = false
-        for a in arguments {
-            if skip { skip = false; continue }
-            if a == "--\(name)" { skip = true; continue }
-            if a.hasPrefix("--\(name)=") { continue }
-            out.append(a)
-        }
-        return out
     }
 }

@@ -16,14 +16,15 @@ public enum ApprovalPolicy: Sendable {
 
 public struct EngineOptions: Sendable {
     public var approvals: ApprovalPolicy
-    /// Sets run concurrently for real (live runs); otherwise sets run one
-    /// after the other and concurrency is modelled on the virtual timeline
-    /// (simulation: deterministic for a seed).
-    public var concurrent: Bool
+    /// A live run: event times are the wall clock, and the timeline is one
+    /// lane, because a live run starts sets one after the other (for now).
+    /// Otherwise (a simulation) time is virtual and the plan's concurrency is
+    /// modelled on the timeline, deterministic for a seed.
+    public var realTime: Bool
     public var hooks: EngineHooks
-    public init(approvals: ApprovalPolicy = .given([]), concurrent: Bool = false, hooks: EngineHooks = EngineHooks()) {
+    public init(approvals: ApprovalPolicy = .given([]), realTime: Bool = false, hooks: EngineHooks = EngineHooks()) {
         self.approvals = approvals
-        self.concurrent = concurrent
+        self.realTime = realTime
         self.hooks = hooks
     }
 }
@@ -119,10 +120,10 @@ public actor Engine {
         emit(.setsSelected, phase: name, message: "\(members.count) sets, \(finishedBefore) finished before")
         let start = clock
         var setSeconds: [Double] = []
-        // A live run starts sets one after the other (for now): its timeline
-        // is one lane, so the times it reports are the times it took. The dry
-        // run models the plan's concurrency on its virtual timeline.
-        let concurrency = options.concurrent ? 1 : effectiveConcurrency(phase)
+        // A live run starts sets one after the other (for now): one lane, so
+        // the times it reports are the times it took, and after a halt no set
+        // is "in flight" to finish. The dry run models the plan's concurrency.
+        let concurrency = options.realTime ? 1 : effectiveConcurrency(phase)
         let canary = phase.canary ?? 0
         var lanes = [Double](repeating: clock, count: concurrency)
         var haltAt: Double?
@@ -144,10 +145,6 @@ public actor Engine {
                 lane = lanes.indices.min { lanes[$0] < lanes[$1] } ?? 0
                 startAt = lanes[lane]
             }
-            // A live run starts sets one after the other for now, so none is
-            // in flight when it halts; the dry run models lanes on its
-            // virtual timeline, where sets started before the halt finish.
-            if options.concurrent && halted != nil { break }
             if let h = haltAt, startAt >= h { break }   // not in flight when the run halted
             if halted != nil && haltAt == nil { break }
             if waiting != nil { break }
@@ -297,7 +294,7 @@ public actor Engine {
 
     func emit(_ kind: EngineEvent.Kind, at: Double? = nil, phase: String? = nil, set: String? = nil,
               operation: String? = nil, message: String = "", bytes: Int64 = 0) {
-        let time = at ?? (options.concurrent ? elapsed() : clock)
+        let time = at ?? (options.realTime ? elapsed() : clock)
         let event = EngineEvent(kind, at: time, phase: phase, set: set, operation: operation, message: message, bytes: bytes)
         try? journal.append(event)
         observer(event)

@@ -100,14 +100,11 @@ extension Engine {
 
             var outcome: StepOutcome
             do {
-                do {
-                    outcome = bound.isGate ? try await env.gate(bound) : try await env.perform(bound, prepared: prepared)
-                } catch let error where !(error is StepFailure) {
-                    // Whatever the environment throws (a host unreachable, a
-                    // directory down) fails the step: the contingency runs.
-                    throw StepFailure("\(error)")
-                }
-            } catch let failure as StepFailure {
+                outcome = bound.isGate ? try await env.gate(bound) : try await env.perform(bound, prepared: prepared)
+            } catch {
+                // Whatever the environment throws (a host unreachable, a
+                // directory down) fails the step: the contingency runs.
+                let failure = error as? StepFailure ?? StepFailure("\(error)")
                 var partial = failure.partial ?? StepOutcome(status: .failed)
                 partial.status = .failed
                 partial.evidence = failure.message

@@ -67,31 +67,26 @@ public enum JournalInspection {
                 return JournalSnapshot.SetRow(phase: row.string(0) ?? "", set: key.isEmpty ? nil : key,
                                               state: SetState(rawValue: row.string(2) ?? "") ?? .pending, detail: row.string(3))
             }
-            let steps = try db.query("SELECT phase, set_key, \(SQLiteJournal.stepColumns) FROM steps ORDER BY id") { row in
-                (row.string(0) ?? "", row.string(1) ?? "")
+            // One pass over the steps, in the order they were first recorded.
+            // The step columns come first, as the journal's row decoding reads them.
+            let steps = try db.query("SELECT \(SQLiteJournal.stepColumns), phase, set_key FROM steps ORDER BY id") { row in
+                let phase = row.string(10) ?? "", key = row.string(11) ?? ""
+                let set = key.isEmpty ? nil : key
+                return JournalSnapshot.StepRow(phase: phase, set: set,
+                                               record: try SQLiteJournal.stepRecord(row, phase: phase, set: set))
             }
             var inFlight: [JournalSnapshot.StepRow] = []
             var failures: [JournalSnapshot.StepRow] = []
             var messages = 0
             var bytes: Int64 = 0
-            // Re-read each scope through the journal's own row decoding.
-            var seen = Set<String>()
-            for (phase, key) in steps where seen.insert(phase + "\u{0}" + key).inserted {
-                let set = key.isEmpty ? nil : key
-                let records = try db.query("""
-                    SELECT \(SQLiteJournal.stepColumns) FROM steps WHERE phase = ?1 AND set_key = ?2 ORDER BY undo, idx
-                    """, [.text(phase), .text(key)]) { try SQLiteJournal.stepRecord($0, phase: phase, set: set) }
-                for record in records {
-                    switch record.outcome?.status {
-                    case nil: inFlight.append(.init(phase: phase, set: set, record: record))
-                    case .failed?: failures.append(.init(phase: phase, set: set, record: record))
-                    case .done?:
-                        if record.key.operation == "copy" && !record.key.undo {
-                            messages += record.outcome?.messages ?? 0
-                            bytes += record.outcome?.bytes ?? 0
-                        }
-                    default: break
-                    }
+            for step in steps {
+                switch step.record.outcome?.status {
+                case nil: inFlight.append(step)
+                case .failed?: failures.append(step)
+                case .done? where step.record.key.operation == "copy" && !step.record.key.undo:
+                    messages += step.record.outcome?.messages ?? 0
+                    bytes += step.record.outcome?.bytes ?? 0
+                default: break
                 }
             }
             let approvals = try db.query("SELECT name, approved_by FROM approvals ORDER BY id") {

@@ -31,6 +31,7 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
     private let lock = NSLock()
     private var directories: [String: LiveDirectory] = [:]
     private var fileSystems: [String: SFTPFileSystem] = [:]
+    private var storeRoots: [String: StoreRoot] = [:]
 
     public struct ConfigurationError: Error, CustomStringConvertible {
         public var description: String
@@ -95,7 +96,14 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
               let root = e.parameters["root"]?.string else {
             throw ConfigurationError(description: "'\(element)' is not a store on a host")
         }
-        return try StoreRoot(root, on: try fileSystem(host: host))
+        // Resolved once per connection (a realpath and an lstat over SFTP),
+        // not once per step: a root is configuration, and every path below it
+        // is still checked component by component on each use.
+        let fs = try fileSystem(host: host)
+        if let known = lock.withLock({ storeRoots[element] }), known.fileSystem === fs { return known }
+        let made = try StoreRoot(root, on: fs)
+        lock.withLock { storeRoots[element] = made }
+        return made
     }
 
     /// The SFTP file system of a host, connected on first use.
@@ -165,10 +173,10 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
             checked.append("\(fs.name): SSH host key \(fs.client.session.hostKeyFingerprint) known, logged in")
         }
         for element in plan.elements where element.kind == .ldap {
-            let endpoint = try ldapEndpoint(element)
-            let connection = try LDAPConnection(endpoint)
-            checked.append("\(element.name.name) (\(endpoint.url)): bound as \(try connection.whoAmI())"
-                           + (connection.isEncrypted ? ", TLS" : ""))
+            // The connection the run will use: bound now, reused by the steps.
+            guard let directory = try directory(element.name.name) as? LiveDirectory else { continue }
+            let (identity, encrypted) = try directory.whoAmI()
+            checked.append("\(element.name.name) (\(directory.endpoint.url)): bound as \(identity)" + (encrypted ? ", TLS" : ""))
         }
         return checked
     }
@@ -265,6 +273,11 @@ final class LiveDirectory: DirectoryAccess, @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Who the connection is bound as, and whether it is encrypted.
+    func whoAmI() throws -> (String, Bool) {
+        try using(retry: true) { (try $0.whoAmI(), $0.isEncrypted) }
     }
 
     func entry(_ dn: DistinguishedName) throws -> Entry? {

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import RelevoSSH
 import RelevoStore
@@ -27,7 +28,7 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     // session's lock; `ownerCache` is guarded by `lock`.
     public let client: SFTPClient
     public let name: String
-    private let lock = NSLockLike()
+    private let lock = NSLock()
     private var ownerCache: [String: Owner] = [:]
     private var isRootUser: Bool?
 
@@ -72,7 +73,7 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
 
     /// True when the SSH user is root on the host (`id -u` says 0).
     public var canChangeOwners: Bool {
-        lock.locked {
+        lock.withLock {
             if let known = isRootUser { return known }
             let result = try? client.session.run(["id", "-u"])
             let root = result?.succeeded == true && result?.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "0"
@@ -86,7 +87,7 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     /// a shell's parsing); numbers are taken as they are.
     public func owner(user: String, group: String) throws -> Owner {
         let key = user + ":" + group
-        if let known = lock.locked({ ownerCache[key] }) { return known }
+        if let known = lock.withLock({ ownerCache[key] }) { return known }
         let uid = try UInt32(user) ?? remoteNumber(["id", "-u", "--", user], missing: .unknownUser(user))
         let gid: UInt32
         if let number = UInt32(group) {
@@ -100,7 +101,7 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
             gid = number
         }
         let owner = Owner(uid: uid, gid: gid)
-        lock.locked { ownerCache[key] = owner }
+        lock.withLock { ownerCache[key] = owner }
         return owner
     }
 
@@ -377,17 +378,5 @@ final class SFTPWriter: StoreFileWriter {
         guard !closed else { return }
         closed = true
         try attempt("close") { try writer.close() }
-    }
-}
-
-/// A small mutex (Foundation-free).
-final class NSLockLike: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func locked<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }

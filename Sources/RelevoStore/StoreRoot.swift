@@ -177,24 +177,15 @@ extension StoreLocation {
         guard let top = try open() else { return (0, 0) }
         var files = 0
         var bytes: UInt64 = 0
-        func count(_ directory: DirectoryHandle, depth: Int) throws {
-            guard depth <= TreeWalker.maximumDepth else { return }
-            for entry in try directory.entries() {
-                guard let name = entry.text, let status = try directory.status(name) else { continue }
-                if status.kind == .regularFile {
+        var refusals: [Refusal] = []   // not counted, never followed; a census refuses them
+        let walker = TreeWalker(allowHardLinks: true)
+        for directory in try subfolders.map({ try $0.compactMap { try top.openDirectoryIfPresent($0) } }) ?? [top] {
+            try walker.walk(directory, refusals: &refusals) { item in
+                if item.status.kind == .regularFile {
                     files += 1
-                    bytes += status.size
-                } else if status.kind == .directory, let child = try directory.openDirectoryIfPresent(name) {
-                    try count(child, depth: depth + 1)
+                    bytes += item.status.size
                 }
             }
-        }
-        if let subfolders {
-            for name in subfolders {
-                if let sub = try top.openDirectoryIfPresent(name) { try count(sub, depth: 1) }
-            }
-        } else {
-            try count(top, depth: 0)
         }
         return (files, bytes)
     }
