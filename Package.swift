@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "TestbedSupport", path: "Tests/TestbedSupport"),
         .testTarget(name: "TestbedTests", dependencies: ["TestbedSupport"]),
         .testTarget(name: "RelevoLDAPTests", dependencies: ["RelevoLDAP", "RelevoDirectory", "RelevoBasics", "TestbedSupport"]),
-        .testTarget(name: "RelevoLiveTests", dependencies: ["RelevoBasics", "RelevoLive", "RelevoJournal", "RelevoEngine", "RelevoStore",
+        .testTarget(name: "RelevoLiveTests", dependencies: ["RelevoBasics", "RelevoLive", "RelevoJournal", "RelevoEngine", "RelevoStore", "RelevoSSH",
                                                             "TestbedSupport"]),
         .testTarget(name: "RelevoSSHTests", dependencies: ["RelevoSSH", "RelevoBasics", "TestbedSupport"]),
         .testTarget(name: "ExamplesTests", dependencies: ["RelevoCheck", "RelevoLint", "RelevoBasics"]),

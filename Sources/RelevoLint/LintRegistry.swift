@@ -9,6 +9,7 @@ public enum LintRegistry {
         MostActiveFirst.self,              // L005
         ConcurrencyAboveHostLimit.self,    // L006
         GateCannotFail.self,               // L007
+        ShallowCompareUnproven.self,       // L008
     ]
 
     /// The rule with this ID (`L001`) or name (`no-canary`), case-insensitively.

@@ -31,6 +31,7 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     private let lock = NSLock()
     private var ownerCache: [String: Owner] = [:]
     private var isRootUser: Bool?
+    private var hashingUnavailable = false
 
     public init(client: SFTPClient, name: String) {
         self.client = client
@@ -119,6 +120,44 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
         } catch let error as SSHError {
             throw StoreError.unavailable(fileSystem: name, operation: argv.joined(separator: " "), path: "", reason: "\(error)")
         }
+    }
+
+    // MARK: - Hashing on the host
+
+    /// SHA-256 of files below the directory `base`, computed on the host by
+    /// coreutils' `sha256sum --zero` (one command per 512 files, paths as
+    /// arguments, never through a shell's parsing): the census of a
+    /// verification gate then costs one round trip instead of reading
+    /// every byte over SSH. nil when the host has no such command (the
+    /// census then reads the files itself). `sha256sum` follows a link
+    /// planted after the listing; what it returns is only a digest, which
+    /// then differs from the other side's and fails the gate.
+    func digests(base: String, paths: [String]) throws -> [String: String]? {
+        if lock.withLock({ hashingUnavailable }) { return nil }
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        var digests: [String: String] = [:]
+        var start = 0
+        while start < paths.count {
+            let batch = Array(paths[start..<min(start + 512, paths.count)])
+            start += batch.count
+            let result = try run(["sha256sum", "--zero", "--"] + batch.map { prefix + $0 })
+            if result.exitStatus == 127 || result.exitStatus == nil
+                || (!result.succeeded && result.stdout.isEmpty && result.stderrText.contains("option")) {
+                lock.withLock { hashingUnavailable = true }
+                return nil
+            }
+            let wanted = Set(batch)
+            for record in result.stdout.split(separator: 0) {
+                // "HEX  PATH" (two spaces, or space and '*' in binary mode).
+                guard record.count > 66, record[record.startIndex + 64] == 0x20 else { continue }
+                let hex = String(decoding: record.prefix(64), as: UTF8.self)
+                let path = String(decoding: record.dropFirst(66), as: UTF8.self)
+                guard hex.allSatisfy(\.isHexDigit), path.hasPrefix(prefix) else { continue }
+                let relative = String(path.dropFirst(prefix.count))
+                if wanted.contains(relative) { digests[relative] = hex.lowercased() }
+            }
+        }
+        return digests
     }
 
     // MARK: - Errors
@@ -230,7 +269,30 @@ final class SFTPDirectory: StoreDirectory {
         }
     }
 
+    func digests(of paths: [String]) throws -> [String: String]? {
+        try fileSystem.digests(base: path, paths: paths)
+    }
+
+    func openListed(_ name: String, listed: FileStatus) throws -> (handle: any StoreDirectory, status: FileStatus) {
+        guard listed.kind == .directory else {
+            throw StoreError.refused([Refusal(path: display(name), reason: .specialFile(listed.kind))])
+        }
+        return (SFTPDirectory(fileSystem: fileSystem, path: absolute(name), displayPath: display(name)), listed)
+    }
+
     func makeDirectory(_ name: String, mode: UInt32) throws -> (handle: any StoreDirectory, created: Bool) {
+        // Most directories a pass asks for exist already: one lstat answers
+        // (a mkdir that fails would cost two more round trips).
+        if let existing = try status(name) {
+            switch existing.kind {
+            case .directory:
+                return (SFTPDirectory(fileSystem: fileSystem, path: absolute(name), displayPath: display(name)), false)
+            case .regularFile:
+                throw StoreError.notADirectory(display(name))
+            default:
+                throw StoreError.refused([Refusal(path: display(name), reason: .specialFile(existing.kind))])
+            }
+        }
         let created = try attempt("mkdir", name) { try client.makeDirectory(absolute(name), mode: 0o700) }
         guard let handle = try openDirectoryIfPresent(name) else {
             throw StoreError.io(path: display(name), operation: "mkdir", errno: ENOENT)
@@ -242,9 +304,15 @@ final class SFTPDirectory: StoreDirectory {
     }
 
     func entries() throws -> [EntryName] {
+        try listing().map(\.name)
+    }
+
+    /// One readdir: OpenSSH's server fills each name's attributes with
+    /// `lstat`, which is what `status(_:)` would ask for each.
+    func listing() throws -> [(name: EntryName, status: FileStatus?)] {
         try attempt("read directory", nil) {
-            try client.list(path).map { EntryName(bytes: Array($0.name.utf8)) }
-        }.sorted { $0.display < $1.display }
+            try client.list(path).map { (EntryName(bytes: Array($0.name.utf8)), FileStatus($0.attributes)) }
+        }.sorted { $0.name.display < $1.name.display }
     }
 
     func openForReading(_ name: String) throws -> any StoreFileReader {
@@ -260,6 +328,7 @@ final class SFTPDirectory: StoreDirectory {
         guard opened.kind == .regularFile else {
             throw StoreError.refused([Refusal(path: display(name), reason: .specialFile(opened.kind))])
         }
+        file.opened = opened
         return file
     }
 
@@ -318,15 +387,30 @@ final class SFTPReader: StoreFileReader {
         self.fileSystem = fileSystem
     }
 
+    /// The `fstat` taken when the file was opened: the caller's first
+    /// `status()` (just after opening) is answered with it instead of a
+    /// second request; later calls ask the server again.
+    var opened: FileStatus?
+    private var openedUnused = true
+
     deinit { try? reader.close() }
 
     func status() throws -> FileStatus {
+        if openedUnused, let opened {
+            openedUnused = false
+            return opened
+        }
         do { return FileStatus(try reader.fstat()) } catch let error as SSHError {
             throw fileSystem.storeError(error, operation: "fstat", path: path)
         }
     }
 
+    /// Reads until the end; once as many bytes as the file held when
+    /// opened have come, the end is not asked for: the caller's `status()`
+    /// after reading compares size and mtime, so a file that grew or
+    /// changed is still caught.
     func readChunks(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var total: UInt64 = 0
         while true {
             let chunk: [UInt8]
             do { chunk = try reader.read(max: 256 * 1024) } catch let error as SSHError {
@@ -334,6 +418,8 @@ final class SFTPReader: StoreFileReader {
             }
             if chunk.isEmpty { return }
             try chunk.withUnsafeBytes(body)
+            total += UInt64(chunk.count)
+            if let size = opened?.size, total >= size { return }
         }
     }
 }
@@ -368,6 +454,12 @@ final class SFTPWriter: StoreFileWriter {
 
     func setTimes(access: FileTime, modification: FileTime) throws {
         try attempt("set times of") { try writer.setTimes(atime: access.seconds, mtime: modification.seconds) }
+    }
+
+    func setModeAndTimes(_ mode: UInt32, access: FileTime, modification: FileTime) throws {
+        try attempt("set mode and times of") {
+            try writer.setModeAndTimes(mode & 0o777, atime: access.seconds, mtime: modification.seconds)
+        }
     }
 
     func sync() throws {

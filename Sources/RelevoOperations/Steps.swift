@@ -179,7 +179,12 @@ extension PlanEnvironment {
 
     func copy(_ step: BoundStep) throws -> StepOutcome {
         let from = try location(step["from"]), to = try location(step["to"])
-        let options = CopyOptions(flagPolicy: .merge, syncFiles: false)
+        // `compare: size-mtime`: a message already on both sides with the same
+        // size and time is taken as copied without reading it twice; the
+        // phase's maildir-superset gate proves the contents (L008 warns
+        // when there is none).
+        let comparison: ContentComparison = step["compare"]?.string == "size-mtime" ? .sizeAndModificationTime : .sha256
+        let options = CopyOptions(flagPolicy: .merge, comparison: comparison, syncFiles: false)
         let stable = step["until"]?.string == "stable"
         let maxPasses: Int = { if case .int(let n)? = step["max-passes"] { return n } else { return 5 } }()
         let maildir = isMaildir(step["from"])

@@ -46,6 +46,8 @@ public enum Operations {
             ParamSpec("until", .oneOf(["once", "stable"]),
                       "`stable`: delta passes until one finds nothing new (catches mail in flight)"),
             ParamSpec("max-passes", .int(min: 1), "bound on delta passes with until: stable (default 5)"),
+            ParamSpec("compare", .oneOf(["sha256", "size-mtime"]),
+                      "a message on both sides: `sha256` reads both (default); `size-mtime` trusts equal size and time, as rsync does, leaving the proof to a maildir-superset gate"),
         ]),
         Operation("chown", scope: .either, changes: true, inverse: "restore the owners recorded before",
                   "Give a tree to the store's owner (or another).", [

@@ -519,6 +519,15 @@ public final class SFTPFileWriter: @unchecked Sendable {
         try file.fsetstat(attributes, "set mode")
     }
 
+    /// Sets the permission bits and the access and modification times in
+    /// one request (after the last write).
+    public func setModeAndTimes(_ mode: UInt32, atime: Int64, mtime: Int64) throws {
+        var attributes = try SFTPClient.timeAttributes(atime: atime, mtime: mtime)
+        attributes.flags |= UInt(LIBSSH2_SFTP_ATTR_PERMISSIONS)
+        attributes.permissions = UInt(mode & 0o7777)
+        try file.fsetstat(attributes, "set mode and times")
+    }
+
     /// Sets owner and group (needs privileges on the server).
     public func setOwner(uid: UInt32, gid: UInt32) throws {
         var attributes = LIBSSH2_SFTP_ATTRIBUTES()

@@ -48,8 +48,7 @@ func copyRegularFile(from source: DirectoryHandle, name: String, expected: Censu
     guard after.size == status.size, after.mtime == status.mtime, written == status.size else {
         throw StoreError.sourceChanged(input.path)
     }
-    try output.setMode(status.mode & 0o777)
-    try output.setTimes(access: status.atime, modification: status.mtime)
+    try output.setModeAndTimes(status.mode & 0o777, access: status.atime, modification: status.mtime)
     if options.syncFiles { try output.sync() }
     try output.close()
     guard try staging.moveNoReplace(stagingName, to: target, as: targetName) else {
@@ -57,6 +56,12 @@ func copyRegularFile(from source: DirectoryHandle, name: String, expected: Censu
     }
     placed = true
     return PlacedFile(sha256: hasher.hexDigest(), size: written, mtime: status.mtime)
+}
+
+extension FileStatus {
+    /// What a census says of a directory it listed (kind only).
+    static let listedDirectory = FileStatus(kind: .directory, mode: 0, size: 0, mtime: FileTime(seconds: 0),
+                                            atime: FileTime(seconds: 0), uid: 0, gid: 0)
 }
 
 /// Creates an exclusive temporary file `.relevo-PID-RANDOM` in `directory`.
@@ -80,8 +85,13 @@ final class DirectoryCache {
     /// Directories made, as display paths (relative to the store root).
     private(set) var created: [String] = []
 
-    init(base: DirectoryHandle) {
+    /// Directories a census just listed below the base: opened as listed
+    /// (`StoreDirectory.openListed`) rather than made again.
+    private let existing: Set<String>
+
+    init(base: DirectoryHandle, existing: [DirectoryEntry] = []) {
         handles = ["": base]
+        self.existing = Set(existing.map(\.path))
     }
 
     /// Handles the cache keeps open (the base included).
@@ -103,7 +113,9 @@ final class DirectoryCache {
         guard let name = parts.popLast() else { return handles[""]! }
         let parent = try directory(parts.joined(separator: "/"), create: create, mode: 0o700)
         let handle: DirectoryHandle
-        if create {
+        if existing.contains(path) {
+            handle = try parent.openListed(name, listed: .listedDirectory).handle
+        } else if create {
             let made = try parent.makeDirectory(name, mode: mode)
             if made.created { created.append(made.handle.displayPath) }
             handle = made.handle

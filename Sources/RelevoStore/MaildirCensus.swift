@@ -145,6 +145,7 @@ public struct MaildirCensus: Hashable, Sendable, Codable {
         var found: [MessageKey: [MaildirMessage]] = [:]
         let walker = TreeWalker(allowHardLinks: true)  // the rules below decide
 
+        var files: [(item: WalkItem, slot: Slot)] = []
         try walker.walk(directory, refusals: &refusals) { item in
             if item.status.kind == .directory {
                 census.directories.append(DirectoryEntry(path: item.path, status: item.status))
@@ -158,8 +159,19 @@ public struct MaildirCensus: Hashable, Sendable, Codable {
                 census.temporaryFiles.append(CensusEntry(path: item.path, status: item.status, sha256: nil))
                 return
             }
-            var entry = CensusEntry(path: item.path, status: item.status, sha256: nil)
-            if options.hashContents && !item.afterRefusal {
+            files.append((item, slot))
+        }
+        // Contents, when asked: where the files are when the file system
+        // can (one request for the whole Maildir), else read here, file by
+        // file, checking each is still the file listed.
+        var digests: [String: String] = [:]
+        let hashing = options.hashContents && (refusals.isEmpty || ignoringRefusals)
+        if hashing && !files.isEmpty {
+            digests = try directory.digests(of: files.map(\.item.path)) ?? [:]
+        }
+        for (item, slot) in files {
+            var entry = CensusEntry(path: item.path, status: item.status, sha256: digests[item.path])
+            if hashing && !item.afterRefusal && entry.sha256 == nil {
                 let hashed = try hashRegularFile(in: item.parent, name: item.name, expected: item.status)
                 entry = CensusEntry(path: item.path, status: hashed.status, sha256: hashed.sha256)
             }

@@ -85,8 +85,8 @@ public struct MaildirCopier: Sendable {
         let destinationCensus = try MaildirCensus.scan(
             destinationDirectory, location: destination,
             options: CensusOptions(allowHardLinks: true, hashContents: false))
-        let sources = DirectoryCache(base: sourceDirectory)
-        let destinations = DirectoryCache(base: destinationDirectory)
+        let sources = DirectoryCache(base: sourceDirectory, existing: sourceCensus.directories)
+        let destinations = DirectoryCache(base: destinationDirectory, existing: destinationCensus.directories)
         defer { report.createdDirectories += destinations.created }
 
         // Directories: the source's, and cur/new/tmp of every folder.

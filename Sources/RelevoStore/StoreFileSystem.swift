@@ -38,10 +38,29 @@ public protocol StoreDirectory: AnyObject {
     /// special file is refused (`StoreError.refused`), a regular file is
     /// `StoreError.notADirectory`.
     func openDirectoryIfPresent(_ name: String) throws -> (any StoreDirectory)?
+    /// The SHA-256 (lowercase hex) of the regular files at `paths` (relative
+    /// to this directory, as a walk from it names them), computed on the
+    /// host that holds them, so that a census does not pull every byte
+    /// over the network; nil when this file system cannot (then the caller
+    /// reads each file). A path missing from the answer (vanished, or not
+    /// a regular file any more) is left to the caller too. The default is nil.
+    func digests(of paths: [String]) throws -> [String: String]?
+    /// The subdirectory `name` that a `listing()` just showed as the
+    /// directory `listed`, with its status as opened: the walker compares the
+    /// two to catch a directory swapped since the listing. Locally that is an
+    /// `openat` without following links and an `fstat`; over SFTP, where a
+    /// directory is a path and each use checks again, the listing's
+    /// attributes stand (the default opens and asks, as `openDirectory`).
+    func openListed(_ name: String, listed: FileStatus) throws -> (handle: any StoreDirectory, status: FileStatus)
     /// The subdirectory `name`, made with `mode` when missing.
     func makeDirectory(_ name: String, mode: UInt32) throws -> (handle: any StoreDirectory, created: Bool)
     /// The entries (without `.` and `..`), sorted by name.
     func entries() throws -> [EntryName]
+    /// The entries as `entries()` gives them, each with its `lstat` as of
+    /// the listing (nil when it vanished since). A file system whose
+    /// directory listing carries the attributes (SFTP's readdir) answers in
+    /// one round trip instead of one per entry; the default asks `status`.
+    func listing() throws -> [(name: EntryName, status: FileStatus?)]
     /// Opens the regular file `name` for reading; refuses a link or special file.
     func openForReading(_ name: String) throws -> any StoreFileReader
     /// Creates `name`, failing when anything exists under that name.
@@ -75,13 +94,33 @@ public protocol StoreFileWriter: AnyObject {
     /// Permission bits (`& 0o777`).
     func setMode(_ mode: UInt32) throws
     func setTimes(access: FileTime, modification: FileTime) throws
+    /// `setMode` then `setTimes`, in one request where the file system can.
+    func setModeAndTimes(_ mode: UInt32, access: FileTime, modification: FileTime) throws
     /// Makes the contents durable (`fsync`).
     func sync() throws
     /// Closes, reporting a late write error.
     func close() throws
 }
 
+extension StoreFileWriter {
+    public func setModeAndTimes(_ mode: UInt32, access: FileTime, modification: FileTime) throws {
+        try setMode(mode)
+        try setTimes(access: access, modification: modification)
+    }
+}
+
 extension StoreDirectory {
+    public func digests(of paths: [String]) throws -> [String: String]? { nil }
+
+    public func openListed(_ name: String, listed: FileStatus) throws -> (handle: any StoreDirectory, status: FileStatus) {
+        let child = try openDirectory(name)
+        return (child, try child.status())
+    }
+
+    public func listing() throws -> [(name: EntryName, status: FileStatus?)] {
+        try entries().map { entry in (entry, try entry.text.flatMap { try status($0) }) }
+    }
+
     /// The display path of `name` inside this directory.
     public func display(_ name: String) -> String {
         displayPath.isEmpty ? name : displayPath + "/" + name

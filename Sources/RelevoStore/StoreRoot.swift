@@ -202,11 +202,11 @@ extension StoreLocation {
         var removed = 0
         func clear(_ directory: DirectoryHandle, depth: Int) throws {
             guard depth <= TreeWalker.maximumDepth else { throw StoreError.refused([Refusal(path: directory.displayPath, reason: .tooDeep)]) }
-            for entry in try directory.entries() {
+            for (entry, listed) in try directory.listing() {
                 guard let name = entry.text else {
                     throw StoreError.refused([Refusal(path: directory.display(entry.display), reason: .undecodableName)])
                 }
-                guard let status = try directory.status(name) else { continue }
+                guard let status = listed else { continue }
                 if status.kind == .directory {
                     try clear(try directory.openDirectory(name), depth: depth + 1)
                     _ = try directory.removeDirectoryIfEmpty(name)

@@ -33,12 +33,12 @@ struct TreeWalker {
             refusals.append(Refusal(path: directory.displayPath, reason: .tooDeep))
             return
         }
-        for entry in try directory.entries() {
+        for (entry, listed) in try directory.listing() {
             guard let name = entry.text else {
                 refusals.append(Refusal(path: directory.display(entry.display), reason: .undecodableName))
                 continue
             }
-            guard let status = try directory.status(name) else { continue }  // gone since listed
+            guard let status = listed else { continue }  // gone since listed
             let path = prefix.isEmpty ? name : prefix + "/" + name
             switch status.kind {
             case .regularFile:
@@ -52,13 +52,14 @@ struct TreeWalker {
                 try visit(WalkItem(parent: directory, name: name, path: path, status: status,
                                    afterRefusal: !refusals.isEmpty))
                 let child: DirectoryHandle
+                let opened: FileStatus
                 do {
-                    child = try directory.openDirectory(name)
+                    (child, opened) = try directory.openListed(name, listed: status)
                 } catch StoreError.refused(let list) {
                     refusals.append(contentsOf: list)  // replaced by a link since the lstat
                     continue
                 }
-                guard try child.status().isSameFile(as: status) else {
+                guard opened.isSameFile(as: status) else {
                     throw StoreError.sourceChanged(child.displayPath)
                 }
                 try walk(child, prefix: path, depth: depth + 1, refusals: &refusals, visit: visit)

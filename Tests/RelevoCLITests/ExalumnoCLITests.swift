@@ -21,7 +21,7 @@ import Testing
         ("password: env:LDAP_PASSWORD", "password: s3cret", "E060"),
         ("- chown:    { path: \"store-xalumno:${store}\" }", "- chown:    { path: \"store-xalumno:${stroe}\" }", "E030"),
         ("- chown:    { path: \"store-xalumno:${store}\" }", "- chown:    { path: \"store-xalumno:${store}/..\" }", "E033"),
-        ("\"store-xalumno:${store}\", until: stable }", "\"store-xalumno:${store}\" }", "E050"),
+        ("\"store-xalumno:${store}\", until: stable, compare: size-mtime }", "\"store-xalumno:${store}\", compare: size-mtime }", "E050"),
     ]
 
     @Test(arguments: 0..<mistakes.count)

@@ -46,13 +46,13 @@ struct Mutation: CustomTestStringConvertible, Sendable {
                  new: "- chown:    { path: \"store-xalumno:/etc\" }", id: "E033", at: "/etc"),
         Mutation(name: "copy before redirect", old: """
               - redirect: { point: mailhost, to: xalumno }                                  # new mail now lands on xalumno
-              - copy:     { from: "store-neon:${store}", to: "store-xalumno:${store}", until: stable }
+              - copy:     { from: "store-neon:${store}", to: "store-xalumno:${store}", until: stable, compare: size-mtime }
         """, new: """
-              - copy:     { from: "store-neon:${store}", to: "store-xalumno:${store}", until: stable }
+              - copy:     { from: "store-neon:${store}", to: "store-xalumno:${store}", until: stable, compare: size-mtime }
               - redirect: { point: mailhost, to: xalumno }                                  # new mail now lands on xalumno
         """, id: "E050", at: "copy"),
-        Mutation(name: "single-pass copy after the redirect", old: "\"store-xalumno:${store}\", until: stable }",
-                 new: "\"store-xalumno:${store}\" }", id: "E050", at: "copy"),
+        Mutation(name: "single-pass copy after the redirect", old: "\"store-xalumno:${store}\", until: stable, compare: size-mtime }",
+                 new: "\"store-xalumno:${store}\", compare: size-mtime }", id: "E050", at: "copy"),
         Mutation(name: "copy from an smtp element", old: "- copy:     { from: \"store-neon:${store}\", to: \"store-xalumno:${store}\" }",
                  new: "- copy:     { from: \"smtp-neon:${store}\", to: \"store-xalumno:${store}\" }", id: "E021", at: "smtp-neon"),
         Mutation(name: "unknown key", old: "    concurrency: 4\n    steps:", new: "    concurency: 4\n    steps:", id: "E011", at: "concurency"),
