@@ -15,7 +15,7 @@ public enum Checker {
     public static func check(_ loaded: LoadedPlan, baseDirectory: String?) -> CheckResult {
         var result = CheckResult(source: loaded.source, plan: loaded.plan, graph: nil, diagnostics: loaded.diagnostics)
         guard let plan = loaded.plan else {
-            result.diagnostics = result.diagnostics.sortedForOutput()
+            result.diagnostics = Self.withoutFollowUpsOfUnsetVariables(result.diagnostics).sortedForOutput()
             return result
         }
         var pass = CheckPass(plan: plan)
@@ -27,8 +27,18 @@ public enum Checker {
         pass.safety()
         if let base = baseDirectory { pass.fixtures(base: base) }
         result.graph = graph
-        result.diagnostics = (result.diagnostics + pass.diagnostics).sortedForOutput()
+        result.diagnostics = Self.withoutFollowUpsOfUnsetVariables(result.diagnostics + pass.diagnostics).sortedForOutput()
         return result
+    }
+
+    /// An unset `${env:NAME}` stays in the text (E062 names it); a template
+    /// check meeting it there must not report the same place again (E034).
+    static func withoutFollowUpsOfUnsetVariables(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        let unset = Set(diagnostics.filter { $0.id == Codes.unsetVariable.id }.compactMap(\.range))
+        return diagnostics.filter { d in
+            guard d.id == Codes.badTemplate.id, let range = d.range else { return true }
+            return !unset.contains { $0.file == range.file && $0.start == range.start }
+        }
     }
 
     /// Loads and checks the plan at `path`; throws only if it cannot be read.

@@ -165,6 +165,17 @@ import RelevoYAML
         #expect(unset.first?.summary.contains("OLD_PORT") == true)
     }
 
+    @Test func anUnsetVariableInATemplateIsOneErrorNotTwo() {
+        // The placeholder stays in the text when the variable is unset; the
+        // template check must not report it again as a bad `${...}`.
+        let text = try! exalumnoText().replacingOccurrences(
+            of: "- chown:    { path: \"store-xalumno:${store}\" }",
+            with: "- chown:    { path: \"store-xalumno:${env:RELEVO_TEST_UNSET_ROOT}/${store}\" }")
+        let result = check(text)
+        #expect(result.diagnostics.filter { $0.id == "E062" }.count == 1)
+        #expect(!result.diagnostics.contains { $0.id == "E034" }, "\(describe(result.diagnostics))")
+    }
+
     @Test func keysAndSecretReferencesAreLeftAlone() {
         let text = DiagnosticKindsTests.tiny.replacingOccurrences(
             of: "base: \"dc=example\" }", with: "base: \"dc=example\", bind: { dn: \"cn=a\", password: \"${env:PW}\" } }")
