@@ -14,12 +14,20 @@ public enum ApprovalPolicy: Sendable {
     case ask(Set<String>, @Sendable (_ name: String, _ message: String) -> Bool)
 }
 
+/// Which of a live run's concurrent lanes the current set runs in (0 to
+/// the phase's concurrency - 1; 0 outside a per-set phase). An environment
+/// uses it to give each lane its own connections, so that sets in flight
+/// at once do not queue behind one another on a single SSH session.
+public enum EngineLane {
+    @TaskLocal public static var current: Int = 0
+}
+
 public struct EngineOptions: Sendable {
     public var approvals: ApprovalPolicy
-    /// A live run: event times are the wall clock, and the timeline is one
-    /// lane, because a live run starts sets one after the other (for now).
+    /// A live run: event times are the wall clock, and up to the phase's
+    /// concurrency sets run at once, really (each in its `EngineLane`).
     /// Otherwise (a simulation) time is virtual and the plan's concurrency is
-    /// modelled on the timeline, deterministic for a seed.
+    /// modelled on a timeline of lanes, deterministic for a seed.
     public var realTime: Bool
     public var hooks: EngineHooks
     public init(approvals: ApprovalPolicy = .given([]), realTime: Bool = false, hooks: EngineHooks = EngineHooks()) {
@@ -120,61 +128,112 @@ public actor Engine {
         emit(.setsSelected, phase: name, message: "\(members.count) sets, \(finishedBefore) finished before")
         let start = clock
         var setSeconds: [Double] = []
-        // A live run starts sets one after the other (for now): one lane, so
-        // the times it reports are the times it took, and after a halt no set
-        // is "in flight" to finish. The dry run models the plan's concurrency.
-        let concurrency = options.realTime ? 1 : effectiveConcurrency(phase)
+        let concurrency = effectiveConcurrency(phase)
         let canary = phase.canary ?? 0
-        var lanes = [Double](repeating: clock, count: concurrency)
-        var haltAt: Double?
-
-        for member in members {
+        let todo = members.filter { member in
             let state = states[member.key] ?? .pending
             if [.migrated, .failed, .undone, .skipped].contains(state) {
                 count(state)
-                continue
+                return false
             }
-            // Start time on the timeline: a canary waits for everything
-            // before it; other sets take the first free lane.
-            let startAt: Double
-            let lane: Int
-            if member.index < canary {
-                startAt = lanes.max() ?? clock
-                lane = -1
-            } else {
-                lane = lanes.indices.min { lanes[$0] < lanes[$1] } ?? 0
-                startAt = lanes[lane]
-            }
-            if let h = haltAt, startAt >= h { break }   // not in flight when the run halted
-            if halted != nil && haltAt == nil { break }
-            if waiting != nil { break }
-            let result = try await runPipeline(phase, member: member, start: startAt)
-            if lane < 0 {
-                lanes = lanes.map { _ in result.end }
-            } else {
-                lanes[lane] = result.end
-            }
-            setSeconds.append(result.end - startAt)
+            return true
+        }
+        // After each set: its counts, and whether the run halts.
+        func finished(_ member: SetMember, _ result: PipelineResult, startedAt: Double) -> Bool {
+            setSeconds.append(result.end - startedAt)
             count(result.state.setState)
             if result.conflict {
                 halted = "set '\(member.key)' of phase '\(name)': \(result.message)"
-                haltAt = haltAt ?? result.end
+                return true
             } else if result.state == .failed || result.state == .undone {
                 failures += 1
                 if let reason = haltReason(phase, failures: failures, total: total, last: result.message, set: member.key) {
                     halted = reason
-                    haltAt = haltAt ?? result.end
+                    return true
                 }
             }
-            if result.state == .waiting { break }
+            return result.state == .waiting
+        }
+
+        if options.realTime {
+            try await runConcurrently(phase, todo, canary: canary, concurrency: concurrency, finished: finished)
+            clock = max(clock, elapsed())
+        } else {
+            // The timeline: a canary waits for everything before it; other
+            // sets take the first free lane. A set that would start after the
+            // run halted is not started (it was not in flight).
+            var lanes = [Double](repeating: clock, count: concurrency)
+            var haltAt: Double?
+            for member in todo {
+                let startAt: Double
+                let lane: Int
+                if member.index < canary {
+                    startAt = lanes.max() ?? clock
+                    lane = -1
+                } else {
+                    lane = lanes.indices.min { lanes[$0] < lanes[$1] } ?? 0
+                    startAt = lanes[lane]
+                }
+                if let h = haltAt, startAt >= h { break }
+                if halted != nil && haltAt == nil { break }
+                if waiting != nil { break }
+                let result = try await runPipeline(phase, member: member, start: startAt)
+                if lane < 0 {
+                    lanes = lanes.map { _ in result.end }
+                } else {
+                    lanes[lane] = result.end
+                }
+                if finished(member, result, startedAt: startAt) {
+                    haltAt = haltAt ?? result.end
+                    if result.state == .waiting { break }
+                }
+            }
+            clock = lanes.max() ?? clock
         }
         // Members not started stay pending.
         let started = Set(try journal.setStates(phase: name).filter { $0.state != .pending }.compactMap(\.set))
         summary.sets.pending += members.filter { !started.contains($0.key) }.count
-        clock = lanes.max() ?? clock
         emit(.phaseFinished, phase: name)
         summary.phases.append(.init(name: name, perSet: true, state: halted == nil ? "migrated" : "halted",
                                     seconds: clock - start, setSeconds: setSeconds))
+    }
+
+    /// A live run's per-set phase: up to `concurrency` sets at once, each in
+    /// its own `EngineLane`; a canary runs alone, after every set before it
+    /// has finished. Once the run halts (or waits for an approval) no set
+    /// starts; the sets in flight then finish, each through its own gates
+    /// and contingency, as the dry run's timeline models it.
+    private func runConcurrently(_ phase: Phase, _ todo: [SetMember], canary: Int, concurrency: Int,
+                                 finished: (SetMember, PipelineResult, Double) -> Bool) async throws {
+        try await withThrowingTaskGroup(of: (SetMember, PipelineResult, Double, Int).self) { group in
+            var free = Array((0..<concurrency).reversed())
+            var next = 0
+            var stop = false
+            var canaryInFlight = false
+            while true {
+                // Start what may start now.
+                while next < todo.count, !stop, halted == nil, waiting == nil, !canaryInFlight {
+                    let member = todo[next]
+                    let alone = member.index < canary
+                    guard free.count >= (alone ? concurrency : 1) else { break }
+                    next += 1
+                    canaryInFlight = alone
+                    let lane = free.removeLast()
+                    let startedAt = elapsed()
+                    group.addTask {
+                        let result = try await EngineLane.$current.withValue(lane) {
+                            try await self.runPipeline(phase, member: member, start: startedAt)
+                        }
+                        return (member, result, startedAt, lane)
+                    }
+                }
+                // Then wait for one to finish, until none is in flight.
+                guard let (member, result, startedAt, lane) = try await group.next() else { break }
+                free.append(lane)
+                if member.index < canary { canaryInFlight = false }
+                if finished(member, result, startedAt) { stop = true }
+            }
+        }
     }
 
     private func count(_ state: SetState) {
@@ -243,14 +302,17 @@ public actor Engine {
             }
         }
         for i in members.indices { members[i].index = i }
+        // The list is fixed here, in one durable write: a crash while writing
+        // it must not leave a resume with part of the members.
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
+        var states: [(set: String, state: SetState, detail: String?)] = []
         for m in members {
-            let detail = String(decoding: try encoder.encode(m), as: UTF8.self)
-            try journal.setState(phase: name, set: m.key, .pending, detail: detail)
+            states.append((m.key, .pending, String(decoding: try encoder.encode(m), as: UTF8.self)))
         }
+        for r in refused { states.append((r.key, .skipped, r.reason)) }
+        try journal.setStates(phase: name, states)
         for r in refused {
-            try journal.setState(phase: name, set: r.key, .skipped, detail: r.reason)
             emit(.setSkipped, phase: name, set: r.key, message: "refused: \(r.reason)")
         }
         return members

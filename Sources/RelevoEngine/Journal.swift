@@ -26,6 +26,10 @@ public protocol JournalStore: AnyObject, Sendable {
     /// The state of one set (member) in a per-set phase, or of a global phase (set nil).
     func setState(phase: String, set: String?, _ state: SetState, detail: String?) throws
     func setStates(phase: String) throws -> [(set: String?, state: SetState, detail: String?)]
+    /// The states of many sets of a phase at once, in this order: all of
+    /// them or none (a per-set phase's member list, written when the phase
+    /// first starts, must never be left half written by a crash).
+    func setStates(phase: String, _ states: [(set: String, state: SetState, detail: String?)]) throws
 
     /// Appends one event to the run's event log (grouped commits allowed:
     /// events are not needed for correctness, only for reports).

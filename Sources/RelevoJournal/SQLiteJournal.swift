@@ -230,6 +230,21 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
+    /// One transaction for all of them.
+    public func setStates(phase: String, _ states: [(set: String, state: SetState, detail: String?)]) throws {
+        let now = Date().timeIntervalSinceReferenceDate
+        try write { db in
+            for entry in states {
+                try db.run("""
+                    INSERT INTO sets (phase, set_key, state, detail, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                    ON CONFLICT (phase, set_key) DO UPDATE
+                    SET state = excluded.state, detail = excluded.detail, updated_at = excluded.updated_at
+                    """, [.text(phase), .text(try Self.setKey(entry.set)), .text(entry.state.rawValue), .text(entry.detail),
+                          .real(now)])
+            }
+        }
+    }
+
     /// In the order in which each set was first given a state.
     public func setStates(phase: String) throws -> [(set: String?, state: SetState, detail: String?)] {
         try read { db in

@@ -15,7 +15,9 @@ import RelevoStore
 ///   `starttls`, `tls-reqcert`, `ca-file`, `bind`), one connection per
 ///   element, opened on first use and opened again once after it drops.
 /// - Store roots are on their hosts, reached over SSH (`hosts.NAME.ssh`)
-///   with the SFTP file system; connections are reused across sets.
+///   with the SFTP file system; connections are reused across sets, one per
+///   host for each of the run's concurrent lanes (`EngineLane`), so sets in
+///   flight at once each have their own.
 /// - Local work files of global steps (LDIF dumps) go to `workDirectory`
 ///   (beside the journal), notifications to `workDirectory/notifications.log`.
 ///
@@ -27,8 +29,9 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
     public let workDirectory: URL
     let planDirectory: String
     let environment: [String: String]
-    let pool = SSHPool()
     private let lock = NSLock()
+    /// SSH connections, one pool per lane (lane 0: global phases, preflight).
+    private var pools: [Int: SSHPool] = [:]
     private var directories: [String: LiveDirectory] = [:]
     private var fileSystems: [String: SFTPFileSystem] = [:]
     private var storeRoots: [String: StoreRoot] = [:]
@@ -50,7 +53,18 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
         super.init(plan: plan, faults: faults, timing: plan.fixtures?.timing ?? SimulationTiming())
     }
 
-    deinit { pool.closeAll() }
+    deinit { for pool in pools.values { pool.closeAll() } }
+
+    /// The connections of the current lane.
+    var pool: SSHPool {
+        let lane = EngineLane.current
+        return lock.withLock {
+            if let known = pools[lane] { return known }
+            let made = SSHPool()
+            pools[lane] = made
+            return made
+        }
+    }
 
     public override var appliesOwnership: Bool { true }
 
@@ -100,21 +114,22 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
         // not once per step: a root is configuration, and every path below it
         // is still checked component by component on each use.
         let fs = try fileSystem(host: host)
-        if let known = lock.withLock({ storeRoots[element] }), known.fileSystem === fs { return known }
+        let key = "\(element)#\(EngineLane.current)"
+        if let known = lock.withLock({ storeRoots[key] }), known.fileSystem === fs { return known }
         let made = try StoreRoot(root, on: fs)
-        lock.withLock { storeRoots[element] = made }
+        lock.withLock { storeRoots[key] = made }
         return made
     }
 
-    /// The SFTP file system of a host, connected on first use.
+    /// The SFTP file system of a host in the current lane, connected on first use.
     public func fileSystem(host name: String) throws -> SFTPFileSystem {
         let endpoint = try sshEndpoint(host: name)
-        return try lock.withLock {
-            if let known = fileSystems[name], known.client.session.isUsable { return known }
-            let made = SFTPFileSystem(client: try pool.sftp(for: endpoint), name: endpoint.name)
-            fileSystems[name] = made
-            return made
-        }
+        let pool = self.pool
+        let key = "\(name)#\(EngineLane.current)"
+        if let known = lock.withLock({ fileSystems[key] }), known.client.session.isUsable { return known }
+        let made = SFTPFileSystem(client: try pool.sftp(for: endpoint), name: endpoint.name)
+        lock.withLock { fileSystems[key] = made }
+        return made
     }
 
     /// Runs an argument vector on a host (never through a shell's parsing).

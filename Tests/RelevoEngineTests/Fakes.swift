@@ -42,6 +42,10 @@ final class MemoryJournal: JournalStore, @unchecked Sendable {
             sets[phase] = list
         }
     }
+    func setStates(phase: String, _ states: [(set: String, state: SetState, detail: String?)]) throws {
+        for entry in states { try setState(phase: phase, set: entry.set, entry.state, detail: entry.detail) }
+    }
+
     func setStates(phase: String) throws -> [(set: String?, state: SetState, detail: String?)] {
         lock.withLock { sets[phase] ?? [] }
     }

@@ -27,6 +27,24 @@ import RelevoEngine
         #expect(try reader.query("SELECT state FROM sets") { $0.string(0) } == ["migrated"])
     }
 
+    /// A phase's member list is written all at once or not at all: an
+    /// entry that cannot be written leaves none of the others.
+    @Test func manySetStatesAreOneWrite() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (journal, _) = try openJournal(dir)
+        defer { try? journal.close() }
+        let members = (0..<500).map { (set: "user\($0)", state: SetState.pending, detail: Optional("{}")) }
+        #expect(throws: (any Error).self) {
+            try journal.setStates(phase: "users", members + [(set: "", state: .pending, detail: nil)] + members)
+        }
+        #expect(try journal.setStates(phase: "users").isEmpty)
+        try journal.setStates(phase: "users", members)
+        let written = try journal.setStates(phase: "users")
+        #expect(written.map(\.set) == members.map(\.set))
+        #expect(written.allSatisfy { $0.state == .pending })
+    }
+
     @Test func theFileIsInWALModeWithFullSync() throws {
         let dir = try TempDir()
         defer { dir.remove() }
