@@ -7,10 +7,20 @@ import RelevoEngine
 /// **Files.** `path` (the database, in WAL mode: also `path-wal` and
 /// `path-shm` while open) and `path.lock`, which is never deleted.
 ///
-/// **Durability.** `synchronous=FULL`: every write below is its own
-/// transaction, committed and synced to disk before the call returns:
-/// `open` (the run row), `recordIntent`, `recordResult`, `setState`,
-/// `recordApproval`. A `kill -9` after any of them returns loses nothing of it.
+/// **Durability.** Every write below is its own transaction, committed
+/// before the call returns, so a `kill -9` after any of them returns loses
+/// nothing of it: `open` (the run row), `recordIntent`, `recordResult`,
+/// `setState`, `setStates`, `recordApproval`. All but `recordResult` are
+/// also synced to disk (`synchronous=FULL`) before returning. A result is
+/// committed without its own sync (`synchronous=NORMAL` for that one
+/// transaction): the WAL holding it is synced by the next synced write,
+/// and the engine writes one (the next step's intent, or the set's state)
+/// before it acts again. A power loss can then lose only a result whose
+/// effect is already in the world and whose next action has not begun:
+/// exactly the window between an action and its result that exists anyway,
+/// and that resume covers by reading the real state back (redirects) or
+/// running the step again (copies and chowns are idempotent). It saves one
+/// disk sync per step.
 ///
 /// **Events are grouped.** `append` buffers events in memory and writes the
 /// buffer in one transaction when it holds `eventBatchSize` events, or when an
@@ -185,7 +195,9 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     public func recordResult(_ key: StepKey, outcome: StepOutcome) throws {
-        try write { db in
+        // Committed without its own fsync: the next intent's synced commit
+        // (always written before the next action) makes it durable with it.
+        try write(synced: false) { db in
             guard let existing = try Self.step(key, in: db) else {
                 throw JournalError.storage("\(Self.describe(key)) has no intent: a result must follow its intent")
             }
@@ -311,6 +323,11 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     // MARK: Serialization and transactions
 
     /// Runs `body` on the open session, under the lock; every error leaves as a `JournalError`.
+    /// `PRAGMA synchronous` of the open connection (2 is FULL), for tests.
+    func synchronousMode() throws -> Int64 {
+        try read { try $0.pragmaInteger("synchronous") }
+    }
+
     private func locked<T>(_ body: (inout Session) throws -> T) throws -> T {
         mutex.lock()
         defer { mutex.unlock() }
@@ -328,13 +345,22 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     /// One durable transaction: the buffered events, then `body`. The buffer
     /// is emptied only once the transaction has committed.
-    private func write(_ body: (Database) throws -> Void) throws {
+    /// One transaction: buffered events, then `body`. With `synced: false`
+    /// it is committed (atomic, and kept if the process dies) but the WAL is
+    /// not synced to disk until the next synced write (see `recordResult`).
+    private func write(synced: Bool = true, _ body: (Database) throws -> Void) throws {
         try locked { open in
             let events = open.pending
-            try open.db.transaction {
-                try Self.insert(events, in: open.db)
-                try body(open.db)
+            if !synced { try open.db.execute("PRAGMA synchronous=NORMAL") }
+            let outcome = Result {
+                try open.db.transaction {
+                    try Self.insert(events, in: open.db)
+                    try body(open.db)
+                }
             }
+            // Back to synced writes before anything else may write.
+            if !synced { try open.db.execute("PRAGMA synchronous=FULL") }
+            try outcome.get()
             open.pending.removeAll()
             open.oldestPending = nil
         }

@@ -56,6 +56,26 @@ import RelevoEngine
         #expect(try reader.pragmaInteger("application_id") == Schema.applicationID)
     }
 
+    /// A result is committed without its own sync, and the journal is back
+    /// to synced writes right after it (what the next intent relies on).
+    @Test func aResultIsCommittedAndTheNextWriteIsSyncedAgain() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (journal, _) = try openJournal(dir)
+        defer { try? journal.close() }
+        let key = StepKey(phase: "migrate", set: "ana", index: 0, operation: "copy")
+        try journal.recordIntent(key, detail: "copy")
+        try journal.recordResult(key, outcome: StepOutcome(status: .done, bytes: 1))
+        #expect(try journal.synchronousMode() == 2, "FULL again after a result")
+        #expect(try journal.records(phase: "migrate", set: "ana").first?.outcome?.status == .done)
+        // A failing result changes nothing and leaves the mode FULL too.
+        #expect(throws: (any Error).self) {
+            try journal.recordResult(StepKey(phase: "migrate", set: "bob", index: 0, operation: "copy"),
+                                     outcome: StepOutcome(status: .done))
+        }
+        #expect(try journal.synchronousMode() == 2)
+    }
+
     /// The same, seen from another process: the sqlite3 shell, when installed.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3")))
     func aReturnedResultIsVisibleToAnotherProcess() throws {
