@@ -1,7 +1,9 @@
+import Foundation
+
 /// A JSON value whose objects keep their keys in the order written, so that
-/// reports are stable and read in a sensible order (JSONSerialization neither
+/// reports are stable (the CLI's JSON output and `relevo render --format json`) and read in a sensible order (JSONSerialization neither
 /// keeps order nor avoids escaping `/`).
-enum JSON: Equatable {
+public enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -11,13 +13,13 @@ enum JSON: Equatable {
     case array([JSON])
     case object([(String, JSON)])
 
-    static func == (a: JSON, b: JSON) -> Bool { a.serialized() == b.serialized() }
+    public static func == (a: JSON, b: JSON) -> Bool { a.serialized() == b.serialized() }
 
     /// `.string(s)` or `.null`.
-    static func optional(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
+    public static func optional(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
 
     /// Pretty-printed with two-space indentation and a final newline.
-    func serialized() -> String {
+    public func serialized() -> String {
         var out = ""
         write(to: &out, indent: 0)
         return out + "\n"
@@ -63,7 +65,7 @@ enum JSON: Equatable {
 
     /// A JSON string literal (RFC 8259): quote, backslash and control
     /// characters escaped; everything else, including non-ASCII, as is.
-    static func quote(_ s: String, into out: inout String) {
+    public static func quote(_ s: String, into out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
