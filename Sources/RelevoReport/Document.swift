@@ -70,11 +70,12 @@ extension ReportDocument {
         case .heading(let level, let text):
             return String(repeating: "#", count: min(6, level)) + " " + mdEscape(text) + "\n"
         case .paragraph(let parts):
-            return md(parts, inTable: false) + "\n"
+            let text = md(parts, inTable: false)
+            return (text.hasPrefix("#") ? "\\" : "") + text + "\n"
         case .list(let items):
             return items.map { "- " + md($0, inTable: false) + "\n" }.joined()
         case .table(let table):
-            var out = "| " + table.header.map { mdEscape($0, inTable: true) }.joined(separator: " | ") + " |\n"
+            var out = "**" + mdEscape(table.caption) + "**\n\n| " + table.header.map { mdEscape($0, inTable: true) }.joined(separator: " | ") + " |\n"
             out += "|" + String(repeating: "---|", count: table.header.count) + "\n"
             for row in table.rows {
                 out += "| " + row.map { md($0, inTable: true) }.joined(separator: " | ") + " |\n"
@@ -113,7 +114,7 @@ extension ReportDocument {
         var out = ""
         for ch in s {
             switch ch {
-            case "\\", "*", "_", "`", "[", "]", "<", ">", "#": out += "\\" + String(ch)
+            case "\\", "*", "_", "`", "[", "]", "<", ">": out += "\\" + String(ch)
             case "|": out += inTable ? "\\|" : "|"
             case "\n": out += inTable ? " " : "\n"
             default: out.append(ch)
@@ -230,7 +231,7 @@ extension ReportDocument {
         h3 { font-size: 1.1rem; margin-top: 1.5rem; }
         h4 { font-size: 1rem; margin-top: 1.2rem; }
         code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: 0.9em;
-               background: #f6f8fa; padding: 0 0.2em; border-radius: 3px; overflow-wrap: anywhere; }
+               background: #f6f8fa; padding: 0 0.2em; border-radius: 3px; overflow-wrap: break-word; }
         .scroll { overflow-x: auto; margin: 0.75rem 0; }
         .scroll:focus { outline: 2px solid var(--accent); }
         table { border-collapse: collapse; min-width: 100%; font-size: 0.92rem; }
