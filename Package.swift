@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "RelevoYAMLTests", dependencies: ["RelevoYAML", "RelevoBasics"]),
         .testTarget(name: "RelevoCheckTests", dependencies: ["RelevoCheck", "RelevoPlan", "RelevoBasics", "RelevoYAML"]),
         .testTarget(name: "RelevoLintTests", dependencies: ["RelevoLint", "RelevoCheck", "RelevoPlan", "RelevoBasics"]),
-        .testTarget(name: "RelevoCLITests", dependencies: ["RelevoCLI", "RelevoCheck", "RelevoLint", "RelevoBasics"],
+        .testTarget(name: "RelevoCLITests", dependencies: ["RelevoCLI", "RelevoCheck", "RelevoLint", "RelevoBasics", "RelevoReport"],
                     exclude: ["Golden"]),
         .testTarget(name: "RelevoDirectoryTests", dependencies: ["RelevoDirectory", "RelevoBasics"]),
         .testTarget(name: "RelevoStoreTests", dependencies: ["RelevoStore", "RelevoBasics"]),
