@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "RelevoEngineTests", dependencies: ["RelevoEngine", "RelevoCheck", "RelevoPlan"]),
         .testTarget(name: "RelevoSimulationTests", dependencies: ["RelevoBasics", "RelevoSimulation", "RelevoOperations", "RelevoEngine", "RelevoJournal",
                                                                   "RelevoCheck", "RelevoDirectory", "RelevoStore"]),
-        .testTarget(name: "RelevoReportTests", dependencies: ["RelevoReport", "RelevoCheck", "RelevoPlan"]),
+        .testTarget(name: "RelevoReportTests", dependencies: ["RelevoReport", "RelevoCheck", "RelevoPlan", "RelevoJournal", "RelevoEngine"]),
         .testTarget(name: "RelevoJournalTests", dependencies: ["RelevoJournal", "RelevoEngine"]),
         .target(name: "TestbedSupport", path: "Tests/TestbedSupport"),
         .testTarget(name: "TestbedTests", dependencies: ["TestbedSupport"]),
