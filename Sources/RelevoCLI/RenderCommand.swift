@@ -53,7 +53,8 @@ enum RenderCommand {
         ],
         output: [
             "The report goes to stdout, or with -o FILE to FILE, whose path is then printed;",
-            "errors go to stderr. An HTML report needs Graphviz's library (libgvc).",
+            "errors go to stderr. An HTML report needs Graphviz's library (libgvc); exit status 4",
+            "also covers a report that could not be drawn or written (-o).",
         ],
         examples: [
             ("relevo render plans/exalumno.yaml --format html -o plan.html", "the plan report for the change board"),

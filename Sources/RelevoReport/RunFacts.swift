@@ -9,15 +9,25 @@ import RelevoPlan
 /// size in bytes) and its event log (times in seconds since the run
 /// started: virtual in a simulation, measured in a live run). Nothing here
 /// reads a clock.
+/// Something with a start and maybe an end, in seconds since the run started.
+protocol Timed {
+    var start: Double? { get }
+    var end: Double? { get }
+}
+
+extension Timed {
+    /// From start to end, when both were recorded.
+    var seconds: Double? { start.flatMap { s in end.map { $0 - s } } }
+}
+
 struct RunFacts {
-    struct PhaseRun {
+    struct PhaseRun: Timed {
         var name: String
         var perSet: Bool
         /// The global phase's state, or a summary of its sets' states.
         var state: String
         var start: Double?
         var end: Double?
-        var seconds: Double? { start.flatMap { s in end.map { $0 - s } } }
     }
 
     struct GateResult {
@@ -26,7 +36,7 @@ struct RunFacts {
         var evidence: String
     }
 
-    struct SetRun {
+    struct SetRun: Timed {
         var phase: String
         var key: String
         var state: SetState
@@ -38,7 +48,6 @@ struct RunFacts {
         var bytes: Int64 = 0
         var messages = 0
         var gates: [GateResult] = []
-        var seconds: Double? { start.flatMap { s in end.map { $0 - s } } }
     }
 
     struct Failure {
@@ -102,10 +111,12 @@ struct RunFacts {
         }
 
         let terminal: Set<EngineEvent.Kind> = [.setMigrated, .setFailed, .setUndone, .setSkipped]
+        var eventsOfSet: [String: [EngineEvent]] = [:]
+        for e in s.events { if let p = e.phase, let key = e.set { eventsOfSet[p + "\u{0}" + key, default: []].append(e) } }
         for row in s.sets {
             guard let key = row.set else { continue }
             var run = SetRun(phase: row.phase, key: key, state: row.state)
-            let mine = s.events.filter { $0.phase == row.phase && $0.set == key }
+            let mine = eventsOfSet[row.phase + "\u{0}" + key] ?? []
             run.start = mine.last { $0.kind == .setStarted }?.at
             run.end = mine.last { terminal.contains($0.kind) }?.at
             run.bytesToMigrate = Self.selectedBytes(row.detail)

@@ -123,6 +123,11 @@ enum RenderSupport {
         #expect(run.stdout.isEmpty)
         #expect(run.stderr.contains("E020"))
         #expect(run.stderr.contains("no report for a plan with errors"))
+        let coloured = relevo(["render", plan], environment: ["TERM": "xterm"], tty: true)
+        #expect(coloured.stderr.contains("\u{1B}["), "a terminal gets colour")
+        let plain = relevo(["render", plan], environment: ["TERM": "xterm", "NO_COLOR": "1"], tty: true)
+        #expect(plain.status == 1)
+        #expect(!plain.stderr.contains("\u{1B}["), "NO_COLOR is obeyed")
     }
 }
 
