@@ -258,7 +258,8 @@ struct PlanReport {
                 [I.c(p.name), I.t(p.state), I.t(p.seconds.map(Units.duration) ?? "not recorded")]
             })
         } else {
-            d.paragraph(.text("No simulation journal was given: rehearse with "),
+            d.paragraph(.text(input.runs.isEmpty ? "No simulation journal was given: rehearse with "
+                              : "None of the journals given is a simulation's: rehearse with "),
                         .code("relevo simulate \(input.planPath) --journal FILE"), .text(" and render with "),
                         .code("--journal FILE"), .text(" for an estimate."))
         }
