@@ -1,3 +1,5 @@
+import RelevoBasics
+
 /// Exports of the dependency graph: Graphviz DOT for people, JSON for tools.
 /// Both are deterministic: the same plan gives byte-identical output.
 extension PlanGraph {
@@ -103,26 +105,7 @@ extension PlanGraph {
     }
 
     /// A JSON string literal (RFC 8259).
-    static func jsonQuoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func jsonQuoted(_ s: String) -> String { JSONString.quoted(s) }
 
     // MARK: DOT details
 

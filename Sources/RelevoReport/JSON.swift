@@ -1,4 +1,5 @@
 import Foundation
+import RelevoBasics
 
 /// A JSON value whose objects keep their keys in the order written, so that
 /// reports are stable (the CLI's JSON output and `relevo render --format json`) and read in a sensible order (JSONSerialization neither
@@ -63,28 +64,8 @@ public enum JSON: Equatable, Sendable {
         }
     }
 
-    /// A JSON string literal (RFC 8259): quote, backslash and control
-    /// characters escaped; everything else, including non-ASCII, as is.
+    /// A JSON string literal (RFC 8259), appended to `out`.
     public static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        out += JSONString.quoted(s)
     }
 }
