@@ -22,6 +22,8 @@ let package = Package(
                        providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc",
+                       providers: [.apt(["libgraphviz-dev"])]),
         // Plain C functions for what Swift cannot call: variadic functions and
         // function-like macros of libcurl and libssh2.
         .target(name: "CRelevoShim", dependencies: ["CCurl", "CSSH2"]),
@@ -44,8 +46,10 @@ let package = Package(
                                                          "RelevoDirectory", "RelevoStore"]),
         .target(name: "RelevoSimulation", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoCheck", "RelevoEngine",
                                                          "RelevoDirectory", "RelevoStore", "RelevoOperations"]),
+        .target(name: "RelevoReport", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoCheck", "RelevoLint",
+                                                     "RelevoEngine", "RelevoJournal", "CGraphviz"]),
         .target(name: "RelevoCLI", dependencies: ["RelevoBasics", "RelevoYAML", "RelevoPlan",
-                                                  "RelevoCheck", "RelevoLint", "RelevoEngine", "RelevoJournal",
+                                                  "RelevoCheck", "RelevoLint", "RelevoEngine", "RelevoJournal", "RelevoReport",
                                                   "RelevoSimulation", "RelevoOperations", "RelevoStore", "RelevoLive"]),
         // The executable is a few lines calling RelevoCLI.
         .executableTarget(name: "relevo", dependencies: ["RelevoCLI"]),
@@ -53,13 +57,14 @@ let package = Package(
         .testTarget(name: "RelevoYAMLTests", dependencies: ["RelevoYAML", "RelevoBasics"]),
         .testTarget(name: "RelevoCheckTests", dependencies: ["RelevoCheck", "RelevoPlan", "RelevoBasics", "RelevoYAML"]),
         .testTarget(name: "RelevoLintTests", dependencies: ["RelevoLint", "RelevoCheck", "RelevoPlan", "RelevoBasics"]),
-        .testTarget(name: "RelevoCLITests", dependencies: ["RelevoCLI", "RelevoCheck", "RelevoLint", "RelevoBasics"],
+        .testTarget(name: "RelevoCLITests", dependencies: ["RelevoCLI", "RelevoCheck", "RelevoLint", "RelevoBasics", "RelevoReport"],
                     exclude: ["Golden"]),
         .testTarget(name: "RelevoDirectoryTests", dependencies: ["RelevoDirectory", "RelevoBasics"]),
         .testTarget(name: "RelevoStoreTests", dependencies: ["RelevoStore", "RelevoBasics"]),
         .testTarget(name: "RelevoEngineTests", dependencies: ["RelevoEngine", "RelevoCheck", "RelevoPlan"]),
         .testTarget(name: "RelevoSimulationTests", dependencies: ["RelevoBasics", "RelevoSimulation", "RelevoOperations", "RelevoEngine", "RelevoJournal",
                                                                   "RelevoCheck", "RelevoDirectory", "RelevoStore"]),
+        .testTarget(name: "RelevoReportTests", dependencies: ["RelevoReport", "RelevoCheck", "RelevoPlan", "RelevoJournal", "RelevoEngine"]),
         .testTarget(name: "RelevoJournalTests", dependencies: ["RelevoJournal", "RelevoEngine"]),
         .target(name: "TestbedSupport", path: "Tests/TestbedSupport"),
         .testTarget(name: "TestbedTests", dependencies: ["TestbedSupport"]),
@@ -69,6 +74,6 @@ let package = Package(
         .testTarget(name: "RelevoSSHTests", dependencies: ["RelevoSSH", "RelevoBasics", "TestbedSupport"]),
         .testTarget(name: "ExamplesTests", dependencies: ["RelevoCheck", "RelevoLint", "RelevoBasics"]),
         .testTarget(name: "NativeLibrariesTests",
-                    dependencies: ["CYAML", "CLDAP", "CSSH2", "CCurl", "CSQLite", "CRelevoShim"]),
+                    dependencies: ["CYAML", "CLDAP", "CSSH2", "CCurl", "CSQLite", "CGraphviz", "CRelevoShim"]),
     ]
 )

@@ -28,12 +28,12 @@ extension OptionSpec {
 /// The commands `relevo` has, in the order help lists them.
 enum Commands {
     static let all: [CommandSpec] = [CheckCommand.spec, GraphCommand.spec, SimulateCommand.spec, RunCommand.spec, StatusCommand.spec,
-                                     UndoCommand.spec,
+                                     UndoCommand.spec, RenderCommand.spec,
                                      FixturesCommand.spec, ExplainCommand.spec,
                                      HelpCommand.spec]
 
     /// Commands the design promises but this version does not have.
-    static let planned = ["render"]
+    static let planned: [String] = []
 
     static func named(_ name: String) -> CommandSpec? { all.first { $0.name == name } }
 }

@@ -26,9 +26,10 @@ enum Help {
         for c in Commands.all {
             s += "  " + c.name.padding(toLength: width, withPad: " ", startingAt: 0) + "   " + c.summary + "\n"
         }
+        if !Commands.planned.isEmpty {
+            s += "\nPlanned, not yet present: \(Commands.planned.joined(separator: ", ")).\n"
+        }
         s += """
-
-        Planned, not yet present: \(Commands.planned.joined(separator: ", ")).
 
         OPTIONS
           -h, --help    show this help, or a command's help after the command
@@ -38,6 +39,7 @@ enum Help {
           relevo check plans/exalumno.yaml
           relevo check plans/*.yaml --format sarif > relevo.sarif
           relevo graph plans/exalumno.yaml | dot -Tsvg > graph.svg
+          relevo render plans/exalumno.yaml --format html -o plan.html
           relevo explain E020
           relevo simulate plans/exalumno.yaml --approve all
           relevo run examples/exalumno/live.yaml --yes --approve all

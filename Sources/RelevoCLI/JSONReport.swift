@@ -1,4 +1,5 @@
 import RelevoBasics
+import RelevoReport
 
 /// `relevo check --format json`: a stable, versioned document (schema in
 /// docs/cli.md). Every key is always present; absent values are `null`.

@@ -62,6 +62,7 @@ public enum Relevo {
         case "status": return StatusCommand.run(rest, &console)
         case "run": return RunCommand.run(rest, &console)
         case "undo": return UndoCommand.run(rest, &console)
+        case "render": return RenderCommand.run(rest, &console)
         case "fixtures": return FixturesCommand.run(rest, &console)
         case "help": return HelpCommand.run(rest, &console)
         default:

@@ -4,6 +4,7 @@ import RelevoCheck
 import RelevoEngine
 import RelevoJournal
 import RelevoPlan
+import RelevoReport
 import RelevoStore
 
 /// What `simulate` and `run` share before the engine starts: the plan

@@ -1,5 +1,6 @@
 import Foundation
 import RelevoBasics
+import RelevoReport
 
 /// `relevo check --format sarif`: SARIF 2.1.0 for code-scanning tools.
 /// The mapping is documented in docs/cli.md (OUTPUT FORMATS).

@@ -4,6 +4,7 @@ import RelevoCheck
 import RelevoEngine
 import RelevoJournal
 import RelevoOperations
+import RelevoReport
 import RelevoSimulation
 import RelevoStore
 
@@ -165,20 +166,11 @@ enum Blocking {
     }
 }
 
+/// Durations and sizes as the summaries print them (`Units`, shared with the reports).
 enum Duration {
-    static func text(_ seconds: Double) -> String {
-        if seconds < 1 { return String(format: "%.0f ms", seconds * 1000) }
-        if seconds < 120 { return String(format: "%.1f s", seconds) }
-        let s = Int(seconds.rounded())
-        return s < 7200 ? String(format: "%dm%02ds", s / 60, s % 60) : String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
-    }
+    static func text(_ seconds: Double) -> String { Units.duration(seconds) }
 }
 
 enum Bytes {
-    static func text(_ n: Int64) -> String {
-        if n < 1000 { return "\(n) B" }
-        if n < 1_000_000 { return String(format: "%.1f KB", Double(n) / 1e3) }
-        if n < 1_000_000_000 { return String(format: "%.1f MB", Double(n) / 1e6) }
-        return String(format: "%.2f GB", Double(n) / 1e9)
-    }
+    static func text(_ n: Int64) -> String { Units.bytes(n) }
 }

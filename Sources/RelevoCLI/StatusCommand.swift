@@ -1,6 +1,7 @@
 import Foundation
 import RelevoEngine
 import RelevoJournal
+import RelevoReport
 
 /// `relevo status JOURNAL`: what a run's journal says, read without taking
 /// its lock, so it works while the run goes on.

@@ -5,6 +5,7 @@ import RelevoEngine
 import RelevoJournal
 import RelevoLive
 import RelevoOperations
+import RelevoReport
 import RelevoSimulation
 
 /// `relevo undo PLAN --journal FILE (--set KEY... | --all)`: put sets back

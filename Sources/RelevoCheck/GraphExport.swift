@@ -1,3 +1,5 @@
+import RelevoBasics
+
 /// Exports of the dependency graph: Graphviz DOT for people, JSON for tools.
 /// Both are deterministic: the same plan gives byte-identical output.
 extension PlanGraph {
@@ -11,9 +13,15 @@ extension PlanGraph {
     /// - Node IDs are synthetic (`n0`, `n1`... in graph order), so no plan name
     ///   ever appears as a DOT identifier; names appear only in quoted,
     ///   escaped labels and tooltips (see `dotQuoted`).
-    public func dot(title: String) -> String {
+    /// - `namedNodes: true` makes each node's DOT ID its graph ID, quoted
+    ///   (`"element:store-neon"`), so that a rendering (Graphviz's SVG
+    ///   `<title>`) names the plan element; `style` adds attributes to a node
+    ///   after its shape's (a later attribute wins in DOT).
+    public func dot(title: String, namedNodes: Bool = false, style: (Node) -> [String] = { _ in [] }) -> String {
         var dotID: [String: String] = [:]
-        for (i, n) in nodes.enumerated() where dotID[n.id] == nil { dotID[n.id] = "n\(i)" }
+        for (i, n) in nodes.enumerated() where dotID[n.id] == nil {
+            dotID[n.id] = namedNodes ? Self.dotQuoted(n.id) : "n\(i)"
+        }
 
         // Hosts that own elements become clusters.
         let hosts = nodes.filter { $0.kind == .host }
@@ -43,15 +51,15 @@ extension PlanGraph {
             if let role = host.detail { clusterLabel += " (\(role))" }
             out += "\n  subgraph cluster_\(i) {\n"
             out += "    label=\(Self.dotQuoted(clusterLabel));\n    style=\"rounded,dashed\";\n    color=\"gray50\";\n"
-            if referencedHosts.contains(host.id) { out += "    " + nodeStatement(host, dotID) }
-            for n in inside { out += "    " + nodeStatement(n, dotID) }
+            if referencedHosts.contains(host.id) { out += "    " + nodeStatement(host, dotID, style) }
+            for n in inside { out += "    " + nodeStatement(n, dotID, style) }
             out += "  }\n"
         }
         out += "\n"
         for n in nodes {
             if clusterHost(n) != nil { continue }
             if n.kind == .host, drawnHosts.contains(n.host ?? n.label) { continue }
-            out += "  " + nodeStatement(n, dotID)
+            out += "  " + nodeStatement(n, dotID, style)
         }
         out += "\n"
         for e in edges {
@@ -97,30 +105,11 @@ extension PlanGraph {
     }
 
     /// A JSON string literal (RFC 8259).
-    static func jsonQuoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func jsonQuoted(_ s: String) -> String { JSONString.quoted(s) }
 
     // MARK: DOT details
 
-    private func nodeStatement(_ n: Node, _ dotID: [String: String]) -> String {
+    private func nodeStatement(_ n: Node, _ dotID: [String: String], _ style: (Node) -> [String]) -> String {
         var label = n.label
         if let detail = n.detail, detail != n.label { label += "\n" + detail }
         var tooltip = n.id
@@ -128,7 +117,7 @@ extension PlanGraph {
         let attributes = [
             "label=\(Self.dotQuoted(label))",
             "tooltip=\(Self.dotQuoted(tooltip))",
-        ] + Self.nodeStyle(n)
+        ] + Self.nodeStyle(n) + style(n)
         return "\(dotID[n.id] ?? "n?") [\(attributes.joined(separator: ", "))];\n"
     }
 

@@ -2,7 +2,8 @@ import Foundation
 import RelevoEngine
 
 /// What a journal says, read without taking the run's lock and without
-/// changing anything: for `relevo status`, while the run goes on or after.
+/// changing anything: for `relevo status` while the run goes on or after,
+/// and for `relevo render`'s run report.
 public struct JournalSnapshot: Sendable {
     public struct SetRow: Sendable {
         public var phase: String
@@ -28,6 +29,11 @@ public struct JournalSnapshot: Sendable {
     public var inFlight: [StepRow]
     /// Steps and gates that failed, with their evidence.
     public var failures: [StepRow]
+    /// Every step, gate and undo record, in the order first recorded.
+    public var steps: [StepRow]
+    /// The run's event log, in order (`at`: seconds since the run started,
+    /// virtual in a simulation), for reports.
+    public var events: [EngineEvent]
     public var approvals: [(name: String, by: String)]
     /// Files and bytes the completed copy steps moved.
     public var messages: Int
@@ -92,8 +98,9 @@ public enum JournalInspection {
             let approvals = try db.query("SELECT name, approved_by FROM approvals ORDER BY id") {
                 (name: $0.string(0) ?? "", by: $0.string(1) ?? "")
             }
+            let events = try SQLiteJournal.events(in: db)
             return JournalSnapshot(run: run, opens: opens, activeHolder: holder(lockPath: path + ".lock"), sets: sets,
-                                   inFlight: inFlight, failures: failures, approvals: approvals,
+                                   inFlight: inFlight, failures: failures, steps: steps, events: events, approvals: approvals,
                                    messages: messages, bytes: bytes)
         } catch let error as JournalError {
             throw error

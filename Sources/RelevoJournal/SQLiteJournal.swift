@@ -290,16 +290,21 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     public func events() throws -> [EngineEvent] {
         try locked { open in
             try flushEvents(&open)
-            return try open.db.query("""
-                SELECT seq, kind, at, phase, set_key, operation, message, bytes FROM events ORDER BY seq
-                """) { row in
-                let name = row.string(1) ?? ""
-                guard let kind = EngineEvent.Kind(rawValue: name) else {
-                    throw JournalError.storage("unknown event kind '\(name)' at event \(row.int64(0))")
-                }
-                return EngineEvent(kind, at: row.double(2), phase: row.string(3), set: row.string(4),
-                                   operation: row.string(5), message: row.string(6) ?? "", bytes: row.int64(7))
+            return try Self.events(in: open.db)
+        }
+    }
+
+    /// Every event of the journal `db`, in log order.
+    static func events(in db: Database) throws -> [EngineEvent] {
+        try db.query("""
+            SELECT seq, kind, at, phase, set_key, operation, message, bytes FROM events ORDER BY seq
+            """) { row in
+            let name = row.string(1) ?? ""
+            guard let kind = EngineEvent.Kind(rawValue: name) else {
+                throw JournalError.storage("unknown event kind '\(name)' at event \(row.int64(0))")
             }
+            return EngineEvent(kind, at: row.double(2), phase: row.string(3), set: row.string(4),
+                               operation: row.string(5), message: row.string(6) ?? "", bytes: row.int64(7))
         }
     }
 

@@ -35,6 +35,39 @@ public struct Plan: Sendable {
     public func set(_ name: String) -> SetSource? { sets.first { $0.name.name == name } }
     public func phase(_ name: String) -> Phase? { phases.first { $0.name.name == name } }
     public func notifyTarget(_ name: String) -> NotifyTarget? { notify.first { $0.name.name == name } }
+
+    /// The store `flow` ends in when each per-set redirect point it passes
+    /// has the value `values[point]`: the last store on its path, or the
+    /// route of the last point that has a value. Nil when it reaches none.
+    public func store(reachedBy flow: Flow, values: [String: String]) -> String? {
+        var store: String?
+        for hop in flow.path {
+            if let p = redirect(hop.name), p.isPerSet {
+                if let v = values[p.name.name], let target = p.route(v) { store = target.name }
+            } else if let e = element(hop.name), e.kind.isStore {
+                store = e.name.name
+            }
+        }
+        return store
+    }
+
+    /// The elements a flow hop names: itself, or every element a glob such
+    /// as `smtp-*` matches (`*` matches any run of characters), in plan order.
+    public func elements(matching hop: String) -> [Element] {
+        guard hop.contains("*") else { return element(hop).map { [$0] } ?? [] }
+        return elements.filter { Self.glob(hop, matches: $0.name.name) }
+    }
+
+    /// Whether `name` matches `pattern`, where `*` matches any run of characters.
+    public static func glob(_ pattern: String, matches name: String) -> Bool {
+        let p = Array(pattern), n = Array(name)
+        func match(_ i: Int, _ j: Int) -> Bool {
+            if i == p.count { return j == n.count }
+            if p[i] == "*" { return (j...n.count).contains { match(i + 1, $0) } }
+            return j < n.count && p[i] == n[j] && match(i + 1, j + 1)
+        }
+        return match(0, 0)
+    }
 }
 
 /// A machine reached over SSH.

@@ -184,6 +184,20 @@ import TestbedSupport
         }
         let status = try bed.relevo(["status", bed.journal, "--format", "json"])
         #expect(!status.stdout.contains(password))
+
+        // Nor in a report of the run, in any format; the live run's own figures are there.
+        for arguments in [["--format", "md"], ["--format", "html"], ["--format", "json"], ["--report", "plan", "--format", "md"]] {
+            let report = try bed.relevo(["render", livePlan, "--journal", bed.journal] + arguments)
+            #expect(report.status == 0, "\(report)")
+            #expect(!report.stdout.contains(password) && !report.stderr.contains(password), "\(arguments) shows the password")
+        }
+        let report = try json(try bed.relevo(["render", livePlan, "--journal", bed.journal, "--format", "json"]).stdout)
+        let run = try #require((report["runs"] as? [[String: Any]])?.first)
+        #expect(run["mode"] as? String == "run")
+        let totals = try #require(run["totals"] as? [String: Any])
+        #expect(totals["migrated"] as? Int == 20 && totals["undone"] as? Int == 0)
+        #expect((totals["bytes_migrated"] as? Int ?? 0) > 0)
+        #expect((run["seconds"] as? Double ?? 0) > 0, "a live run's measured time")
     }
 }
 

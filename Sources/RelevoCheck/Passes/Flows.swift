@@ -46,15 +46,7 @@ extension CheckPass {
 
     /// The store a writing flow ends in, given the points' current values.
     private func destination(of flow: Flow, _ route: [String: String]) -> String? {
-        var store: String?
-        for hop in flow.path {
-            if let p = plan.redirect(hop.name), p.isPerSet {
-                if let v = route[p.name.name], let target = p.route(v) { store = target.name }
-            } else if let e = plan.element(hop.name), e.kind.isStore {
-                store = e.name.name
-            }
-        }
-        return store
+        plan.store(reachedBy: flow, values: route)
     }
 
     private struct Hazard {

@@ -72,20 +72,10 @@ extension CheckPass {
     /// The elements a flow hop names: one element, a redirect point, or a glob.
     func resolveHop(_ hop: Ref) -> [String] {
         if hop.name.contains("*") {
-            return elementNames.filter { Self.glob(hop.name, matches: $0) }
+            return elementNames.filter { Plan.glob(hop.name, matches: $0) }
         }
         if plan.element(hop.name) != nil || plan.redirect(hop.name) != nil { return [hop.name] }
         return []
-    }
-
-    static func glob(_ pattern: String, matches name: String) -> Bool {
-        let p = Array(pattern), n = Array(name)
-        func match(_ i: Int, _ j: Int) -> Bool {
-            if i == p.count { return j == n.count }
-            if p[i] == "*" { return (j...n.count).contains { match(i + 1, $0) } }
-            return j < n.count && p[i] == n[j] && match(i + 1, j + 1)
-        }
-        return match(0, 0)
     }
 
     private mutating func flowPath(_ f: Flow) {

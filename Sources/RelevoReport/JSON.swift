@@ -1,7 +1,10 @@
+import Foundation
+import RelevoBasics
+
 /// A JSON value whose objects keep their keys in the order written, so that
-/// reports are stable and read in a sensible order (JSONSerialization neither
+/// reports are stable (the CLI's JSON output and `relevo render --format json`) and read in a sensible order (JSONSerialization neither
 /// keeps order nor avoids escaping `/`).
-enum JSON: Equatable {
+public enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -11,13 +14,13 @@ enum JSON: Equatable {
     case array([JSON])
     case object([(String, JSON)])
 
-    static func == (a: JSON, b: JSON) -> Bool { a.serialized() == b.serialized() }
+    public static func == (a: JSON, b: JSON) -> Bool { a.serialized() == b.serialized() }
 
     /// `.string(s)` or `.null`.
-    static func optional(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
+    public static func optional(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
 
     /// Pretty-printed with two-space indentation and a final newline.
-    func serialized() -> String {
+    public func serialized() -> String {
         var out = ""
         write(to: &out, indent: 0)
         return out + "\n"
@@ -61,28 +64,8 @@ enum JSON: Equatable {
         }
     }
 
-    /// A JSON string literal (RFC 8259): quote, backslash and control
-    /// characters escaped; everything else, including non-ASCII, as is.
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+    /// A JSON string literal (RFC 8259), appended to `out`.
+    public static func quote(_ s: String, into out: inout String) {
+        out += JSONString.quoted(s)
     }
 }
