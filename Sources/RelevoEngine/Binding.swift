@@ -13,15 +13,19 @@ public struct SetMember: Codable, Sendable, Equatable {
     public var activity: Double
     /// Bytes to migrate, for estimates.
     public var bytes: Int64
+    /// Messages to migrate, when the environment counted them (nil in
+    /// journals written before it did).
+    public var messages: Int?
     public var index: Int
 
     public init(key: String, dn: String? = nil, fields: [String: String], activity: Double = 0,
-                bytes: Int64 = 0, index: Int = 0) {
+                bytes: Int64 = 0, messages: Int? = nil, index: Int = 0) {
         self.key = key
         self.dn = dn
         self.fields = fields
         self.activity = activity
         self.bytes = bytes
+        self.messages = messages
         self.index = index
     }
 }

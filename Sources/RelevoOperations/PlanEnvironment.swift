@@ -109,6 +109,7 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
             var fields: [String: String] = [set.key.name: key, "dn": entry.dn.description]
             var problem: String?
             var bytes: Int64 = 0
+            var messages = 0
             var activity = 0.0
             for field in set.fields {
                 guard let raw = entry.first(field.attribute) else {
@@ -124,6 +125,7 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
                     fields[field.name.name] = relative
                     let (count, size) = mailboxSize(store: under.name, relative: relative)
                     activity += Double(count)
+                    messages += count
                     bytes += size
                 case .redirectValue(let point):
                     let values = plan.redirect(point.name)?.values ?? []
@@ -136,7 +138,8 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
                 refused.append((key, problem))
                 continue
             }
-            members.append(SetMember(key: key, dn: entry.dn.description, fields: fields, activity: activity, bytes: bytes))
+            members.append(SetMember(key: key, dn: entry.dn.description, fields: fields, activity: activity,
+                                     bytes: bytes, messages: messages))
         }
         return (members, refused)
     }

@@ -44,6 +44,8 @@ struct RunFacts {
         var end: Double?
         /// The set's size when it was selected (the set row's detail), if recorded.
         var bytesToMigrate: Int64?
+        /// The set's message count when it was selected, if recorded.
+        var messagesToMigrate: Int?
         /// Bytes and files the set's copy steps moved.
         var bytes: Int64 = 0
         var messages = 0
@@ -119,7 +121,8 @@ struct RunFacts {
             let mine = eventsOfSet[row.phase + "\u{0}" + key] ?? []
             run.start = mine.last { $0.kind == .setStarted }?.at
             run.end = mine.last { terminal.contains($0.kind) }?.at
-            run.bytesToMigrate = Self.selectedBytes(row.detail)
+            run.bytesToMigrate = Self.selected("bytes", row.detail).map(\.int64Value)
+            run.messagesToMigrate = Self.selected("messages", row.detail).map(\.intValue)
             sets.append(run)
         }
         var index: [String: Int] = [:]
@@ -148,10 +151,11 @@ struct RunFacts {
     }
 
     /// The `bytes` the engine stored in a set row's detail at selection.
-    static func selectedBytes(_ detail: String?) -> Int64? {
-        guard let detail, let object = try? JSONSerialization.jsonObject(with: Data(detail.utf8)) as? [String: Any],
-              let n = object["bytes"] as? NSNumber else { return nil }
-        return n.int64Value
+    /// A number the engine recorded for a set when it was selected (its
+    /// `SetMember`, the set row's detail): `bytes`, `messages`.
+    static func selected(_ field: String, _ detail: String?) -> NSNumber? {
+        guard let detail, let object = try? JSONSerialization.jsonObject(with: Data(detail.utf8)) as? [String: Any] else { return nil }
+        return object[field] as? NSNumber
     }
 
     /// A failed step, and the events of its scope after it: its undo records,
@@ -190,5 +194,9 @@ struct RunFacts {
     /// The sum of the sizes recorded at selection, and how many sets had none.
     var bytesToMigrate: (total: Int64, unrecorded: Int) {
         (sets.reduce(0) { $0 + ($1.bytesToMigrate ?? 0) }, sets.count { $0.bytesToMigrate == nil })
+    }
+    /// The sum of the message counts recorded at selection, and how many sets had none.
+    var messagesToMigrate: (total: Int, unrecorded: Int) {
+        (sets.reduce(0) { $0 + ($1.messagesToMigrate ?? 0) }, sets.count { $0.messagesToMigrate == nil })
     }
 }

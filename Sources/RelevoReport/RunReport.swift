@@ -41,7 +41,13 @@ struct RunReport {
             + ", the sets' sizes when they were selected"
     }
 
-    static let messagesToMigrate = "not recorded: the journal keeps each set's size in bytes at selection, not its message count"
+    func messagesToMigrate(_ r: RunFacts) -> String {
+        let (total, unrecorded) = r.messagesToMigrate
+        if r.sets.isEmpty { return "no set was selected" }
+        if unrecorded == r.sets.count { return "not recorded (a journal written before Relevo counted messages at selection)" }
+        return "\(total) messages" + (unrecorded > 0 ? " (\(unrecorded) sets with no count recorded)" : "")
+            + ", the sets' message counts when they were selected"
+    }
 
     func gatesText(_ s: RunFacts.SetRun) -> String {
         s.gates.isEmpty ? "no gate ran" : s.gates.map { "\($0.operation) \($0.status == "done" ? "passed" : $0.status): \($0.evidence)" }.joined(separator: "; ")
@@ -73,7 +79,7 @@ struct RunReport {
             [I.t("sets"), I.t("\(r.sets.count): \(r.count(.migrated)) migrated, \(r.count(.failed)) failed, \(r.count(.undone)) undone, "
                               + "\(r.sets.count - r.count(.migrated) - r.count(.failed) - r.count(.undone)) other (pending, running, skipped)")],
             [I.t("sets with a failed step or gate"), I.t("\(failedSets.count)")],
-            [I.t("messages to migrate"), I.t(Self.messagesToMigrate)],
+            [I.t("messages to migrate"), I.t(messagesToMigrate(r))],
             [I.t("messages migrated"), I.t("\(r.messagesMigrated) files copied")],
             [I.t("bytes to migrate"), I.t(toMigrate(r))],
             [I.t("bytes migrated"), I.t(Units.bytes(r.bytesMigrated) + " copied (\(r.bytesMigrated) bytes)")],
@@ -211,7 +217,8 @@ struct RunReport {
                 ("totals", .object([
                     ("sets", .int(r.sets.count)), ("migrated", .int(r.count(.migrated))), ("failed", .int(r.count(.failed))),
                     ("undone", .int(r.count(.undone))),
-                    ("messages_to_migrate", .null), ("messages_migrated", .int(r.messagesMigrated)),
+                    ("messages_to_migrate", r.messagesToMigrate.unrecorded == r.sets.count ? .null : .int(r.messagesToMigrate.total)),
+                    ("messages_migrated", .int(r.messagesMigrated)),
                     ("bytes_to_migrate", .int(Int(r.bytesToMigrate.total))), ("sets_without_size", .int(r.bytesToMigrate.unrecorded)),
                     ("bytes_migrated", .int(Int(r.bytesMigrated))),
                 ])),

@@ -145,7 +145,7 @@ extension InProcessRunTests { @Suite struct RenderRunTests {
         let md = relevo(["render", RenderSupport.plan, "--journal", journal]).stdout
         #expect(md.contains("| `users/ceres` | step copy | injected failure | undo of step 1 (copy): done"), "\(md)")
         #expect(md.contains("set undone; run halted"))
-        #expect(md.contains("| messages to migrate | not recorded"))
+        #expect(md.contains("| messages to migrate | 147 messages, the sets' message counts"), "counted when the sets were selected")
     }
 
     @Test func thePlanReportShowsTheRehearsalsEstimate() {
