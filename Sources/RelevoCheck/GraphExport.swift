@@ -114,10 +114,16 @@ extension PlanGraph {
         if let detail = n.detail, detail != n.label { label += "\n" + detail }
         var tooltip = n.id
         if let line = n.line { tooltip += " (line \(line))" }
-        let attributes = [
-            "label=\(Self.dotQuoted(label))",
-            "tooltip=\(Self.dotQuoted(tooltip))",
-        ] + Self.nodeStyle(n) + style(n)
+        // An attribute given again (by `style`) replaces the earlier one, in its place.
+        var attributes: [String] = []
+        var position: [Substring: Int] = [:]
+        for attribute in ["label=\(Self.dotQuoted(label))", "tooltip=\(Self.dotQuoted(tooltip))"] + Self.nodeStyle(n) + style(n) {
+            let key = attribute.prefix { $0 != "=" }
+            if let i = position[key] { attributes[i] = attribute } else {
+                position[key] = attributes.count
+                attributes.append(attribute)
+            }
+        }
         return "\(dotID[n.id] ?? "n?") [\(attributes.joined(separator: ", "))];\n"
     }
 

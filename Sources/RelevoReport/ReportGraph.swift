@@ -17,10 +17,23 @@ enum ReportGraph {
         plan.hosts.enumerated().map { ($0.element.name.name, palette[$0.offset % palette.count]) }
     }
 
-    static func dot(_ graph: PlanGraph, plan: Plan) -> String {
+    static func dot(_ graph: PlanGraph, plan: Plan, run: RunFacts? = nil) -> String {
         let colour = Dictionary(colours(plan).map { ($0.host, $0.colour) }, uniquingKeysWith: { a, _ in a })
-        return graph.dot(title: plan.name, namedNodes: true) { node in
+        let phases = Dictionary((run?.phases ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        return graph.dot(title: plan.name + (run.map { $0.isSimulation ? " (rehearsal)" : " (run)" } ?? ""),
+                         namedNodes: true) { node in
             switch node.kind {
+            case .phase where run != nil:
+                // How the run left the phase: its state (or its sets'), filled
+                // green when all went through, red when something failed or
+                // it halted, grey when it never started.
+                guard let p = phases[node.label] else {
+                    return ["label=" + PlanGraph.dotQuoted(node.label + "\nnot started"), "style=\"bold,filled\"", "fillcolor=\"#eeeeee\""]
+                }
+                let bad = ["failed", "undone", "halted"].contains { p.state.contains($0) }
+                    || (run?.haltReason != nil && p.perSet && p.state.contains("pending"))
+                let fill = bad ? "#f8d7da" : (p.state.contains("pending") || p.state.contains("running") ? "#fff3cd" : "#d1e7dd")
+                return ["label=" + PlanGraph.dotQuoted(node.label + "\n" + p.state), "style=\"bold,filled\"", "fillcolor=\"\(fill)\""]
             case .element, .host:
                 let fill = node.host.flatMap { colour[$0] } ?? noHost
                 return ["style=filled", "fillcolor=\"\(fill)\""]

@@ -68,7 +68,9 @@ public enum Reports {
         if kind == .run && input.runs.isEmpty { throw Failure.noJournal }
         switch format {
         case .dot:
-            return ReportGraph.dot(graph, plan: plan)
+            // A run's graph: the plan's, its phases marked with how the
+            // last journal given left them.
+            return ReportGraph.dot(graph, plan: plan, run: kind == .run ? input.runs.last : nil)
         case .json:
             switch kind {
             case .plan: return PlanReport(input, plan: plan, graph: graph).json().serialized()

@@ -137,7 +137,7 @@ extension InProcessRunTests { @Suite struct RenderRunTests {
     @Test func theRunReportOfAFailedRehearsalMatchesItsGoldens() {
         let folder = PlanFolder()
         let journal = RenderSupport.failedRehearsal(in: folder)
-        for (format, golden) in [("md", "exalumno.run.md"), ("json", "exalumno.run.json")] {
+        for (format, golden) in [("md", "exalumno.run.md"), ("dot", "exalumno.run.dot"), ("json", "exalumno.run.json")] {
             let run = relevo(["render", RenderSupport.plan, "--journal", journal, "--format", format])
             #expect(run.status == 0, "\(run.stderr)")
             expectGolden(RenderSupport.normalise(run.stdout, folder), golden)
