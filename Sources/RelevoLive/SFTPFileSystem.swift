@@ -32,6 +32,7 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     private var ownerCache: [String: Owner] = [:]
     private var isRootUser: Bool?
     private var hashingUnavailable = false
+    private var tarUnavailable = false
 
     public init(client: SFTPClient, name: String) {
         self.client = client
@@ -160,6 +161,56 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
         return digests
     }
 
+    // MARK: - Many files in one request
+
+    /// Whether `fetch` may still be tried (no earlier sign that the host
+    /// lacks GNU tar).
+    var fetchesWithTar: Bool { !lock.withLock { tarUnavailable } }
+
+    /// The regular files at `paths` below the directory `base`, read by one
+    /// `tar -c --format=posix --no-recursion` on the host (paths as
+    /// arguments, never through a shell's parsing; tar reads each with
+    /// `lstat` and never follows a link): one round trip for a whole batch
+    /// instead of several requests per file. A member that is not a
+    /// regular file, or not one of the paths asked, is left out (the caller
+    /// copies what is missing alone, and meets the problem there), and so is
+    /// a path that vanished since the listing (a message the IMAP server
+    /// just moved: tar says "Cannot stat" and exits 2, the other members are
+    /// whole). Any other complaint (a file that changed while tar read it)
+    /// and the archive is not used at all. nil when the host has no GNU tar.
+    func fetch(base: String, paths: [String]) throws -> [String: FetchedFile]? {
+        guard fetchesWithTar, !paths.isEmpty else { return paths.isEmpty ? [:] : nil }
+        // LC_ALL=C: tar's complaints are read below, in English.
+        let result = try run(["env", "LC_ALL=C", "tar", "-c", "-f", "-", "--format=posix", "--no-recursion",
+                              "--numeric-owner", "-C", base, "--"] + paths)
+        if result.exitStatus == 127 || (result.exitStatus == 64 || result.stderrText.contains("unrecognized option")
+                                        || result.stderrText.contains("invalid option")) {
+            lock.withLock { tarUnavailable = true }
+            return nil
+        }
+        if !result.succeeded {
+            let complaints = result.stderrText.split(separator: "\n").filter {
+                !$0.hasSuffix("Cannot stat: No such file or directory")
+                    && !$0.hasSuffix("Exiting with failure status due to previous errors")
+            }
+            guard result.exitStatus == 2, complaints.isEmpty else { return [:] }
+        }
+        let entries: [TarEntry]
+        do {
+            entries = try TarReader.entries(result.stdout)
+        } catch {
+            return [:]
+        }
+        let wanted = Set(paths)
+        var files: [String: FetchedFile] = [:]
+        for entry in entries where entry.kind == .regular && wanted.contains(entry.path) {
+            let status = FileStatus(kind: .regularFile, mode: entry.mode & 0o7777, size: UInt64(entry.data.count),
+                                    mtime: entry.mtime, atime: entry.atime ?? entry.mtime, uid: entry.uid, gid: entry.gid)
+            files[entry.path] = FetchedFile(status: status, bytes: entry.data)
+        }
+        return files
+    }
+
     // MARK: - Errors
 
     /// An SSH error as the store layer's: SFTP statuses with an errno
@@ -271,6 +322,12 @@ final class SFTPDirectory: StoreDirectory {
 
     func digests(of paths: [String]) throws -> [String: String]? {
         try fileSystem.digests(base: path, paths: paths)
+    }
+
+    var readsManyFiles: Bool { fileSystem.fetchesWithTar }
+
+    func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? {
+        try fileSystem.fetch(base: path, paths: paths)
     }
 
     func openListed(_ name: String, listed: FileStatus) throws -> (handle: any StoreDirectory, status: FileStatus) {

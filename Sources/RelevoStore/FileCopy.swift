@@ -27,7 +27,52 @@ func copyRegularFile(from source: DirectoryHandle, name: String, expected: Censu
     if status.linkCount > 1 && expected.linkCount == 1 && !options.allowHardLinks {
         throw StoreError.refused([Refusal(path: input.path, reason: .hardLinked(links: status.linkCount))])
     }
+    return try placeFile(status: status, staging: staging, target: target, targetName: targetName, options: options) { output, hasher in
+        var written: UInt64 = 0
+        try input.readChunks { chunk in
+            hasher.update(bytes: chunk)
+            try output.write(chunk)
+            if written == 0 { try options.faultInjection?(.afterFirstChunk, input.path) }
+            written += UInt64(chunk.count)
+        }
+        let after = try input.status()
+        guard after.size == status.size, after.mtime == status.mtime, written == status.size else {
+            throw StoreError.sourceChanged(input.path)
+        }
+        return written
+    }
+}
 
+/// `copyRegularFile` for a file already read whole (`StoreDirectory.readFiles`):
+/// it must still be the file the census listed (same size and modification
+/// time, to the precision both sides keep), else `sourceChanged`.
+func copyFetchedFile(_ file: FetchedFile, path: String, expected: CensusEntry,
+                     staging: DirectoryHandle, target: DirectoryHandle, targetName: String,
+                     options: CopyOptions) throws -> PlacedFile? {
+    try options.faultInjection?(.beforeOpen, path)
+    let status = file.status
+    let sameTime = expected.mtime.nanoseconds == 0 || status.mtime.nanoseconds == 0
+        ? status.mtime.seconds == expected.mtime.seconds : status.mtime == expected.mtime
+    guard status.kind == .regularFile, status.size == expected.size, UInt64(file.bytes.count) == expected.size, sameTime else {
+        throw StoreError.sourceChanged(path)
+    }
+    return try placeFile(status: status, staging: staging, target: target, targetName: targetName, options: options) { output, hasher in
+        try file.bytes.withUnsafeBytes { bytes in
+            hasher.update(bytes: bytes)
+            try output.write(bytes)
+        }
+        if !file.bytes.isEmpty { try options.faultInjection?(.afterFirstChunk, path) }
+        return UInt64(file.bytes.count)
+    }
+}
+
+/// Writes a temporary file in `staging` with `write` (which returns the bytes
+/// written and feeds `hasher`), gives it the mode and times of `status`,
+/// syncs it when asked, and moves it to `targetName` in `target` unless that
+/// name exists (nil then). The temporary file never outlives an error.
+private func placeFile(status: FileStatus, staging: DirectoryHandle, target: DirectoryHandle, targetName: String,
+                       options: CopyOptions,
+                       write: (any StoreFileWriter, inout SHA256) throws -> UInt64) throws -> PlacedFile? {
     let (output, stagingName) = try createTemporary(in: staging)
     var placed = false
     defer {
@@ -37,17 +82,7 @@ func copyRegularFile(from source: DirectoryHandle, name: String, expected: Censu
         }
     }
     var hasher = SHA256()
-    var written: UInt64 = 0
-    try input.readChunks { chunk in
-        hasher.update(bytes: chunk)
-        try output.write(chunk)
-        if written == 0 { try options.faultInjection?(.afterFirstChunk, input.path) }
-        written += UInt64(chunk.count)
-    }
-    let after = try input.status()
-    guard after.size == status.size, after.mtime == status.mtime, written == status.size else {
-        throw StoreError.sourceChanged(input.path)
-    }
+    let written = try write(output, &hasher)
     try output.setModeAndTimes(status.mode & 0o777, access: status.atime, modification: status.mtime)
     if options.syncFiles { try output.sync() }
     try output.close()

@@ -101,14 +101,20 @@ public struct MaildirCopier: Sendable {
             _ = try removeLeftoverTemporaries(in: tmp)
         }
 
+        // Messages absent from the destination are copied after the others
+        // are decided when the source reads many files in one request
+        // (`readFiles`, over SSH): then a batch costs one round trip, not
+        // several per message. Otherwise each is copied when met.
+        var absent: [MaildirMessage]? = sourceDirectory.readsManyFiles ? [] : nil
         for key in sourceCensus.messages.keys.sorted() {
             let message = sourceCensus.messages[key]!
             do {
-                try copyOrRename(message, sourceCensus, destinationCensus, sources, destinations, &report)
+                try copyOrRename(message, sourceCensus, destinationCensus, sources, destinations, &report, absent: &absent)
             } catch let error as StoreError where error.isNotFound {
                 report.vanished.append(message.file.path)
             }
         }
+        if let absent { try copyInBatches(absent, from: sourceDirectory, sources, destinations, &report) }
 
         // Other files: copied when absent, never replaced.
         let destinationFiles = destinationCensus.filesByPath
@@ -128,7 +134,8 @@ public struct MaildirCopier: Sendable {
     /// Copies one message, or renames its destination copy, or reports why not.
     private func copyOrRename(_ message: MaildirMessage, _ sourceCensus: MaildirCensus,
                               _ destinationCensus: MaildirCensus, _ sources: DirectoryCache,
-                              _ destinations: DirectoryCache, _ report: inout CopyReport) throws {
+                              _ destinations: DirectoryCache, _ report: inout CopyReport,
+                              absent: inout [MaildirMessage]?) throws {
         let key = message.key
         let sourcePath = message.file.path
         if sourceCensus.duplicates[key] != nil {
@@ -141,11 +148,16 @@ public struct MaildirCopier: Sendable {
                                                  reason: .ambiguousDestination, isMessage: true))
             return
         }
-        let (sourceFolder, sourceName) = try sources.parent(of: sourcePath, create: false)
         guard let existing = destinationCensus.messages[key] else {
-            try copyMessage(message, from: sourceFolder, named: sourceName, into: destinations, &report)
+            if absent != nil {
+                absent?.append(message)
+            } else {
+                let (sourceFolder, sourceName) = try sources.parent(of: sourcePath, create: false)
+                try copyMessage(message, from: sourceFolder, named: sourceName, into: destinations, &report)
+            }
             return
         }
+        let (sourceFolder, sourceName) = try sources.parent(of: sourcePath, create: false)
         let (destinationFolder, destinationName) = try destinations.parent(of: existing.file.path, create: false)
         let compared = try sameContents(message.file, in: sourceFolder, existing.file, in: destinationFolder,
                                         comparison: options.comparison)
@@ -166,6 +178,65 @@ public struct MaildirCopier: Sendable {
                                               sha256: compared.destinationSHA))
         } else {
             report.conflicts.append(CopyConflict(sourcePath: sourcePath, destinationPath: targetPath,
+                                                 reason: .appearedDuringCopy, isMessage: true))
+        }
+    }
+
+    /// Copies `messages` (absent from the destination) fetched from the
+    /// source in batches of at most 256 files and 4 MiB; a file larger than
+    /// 1 MiB, or one a batch did not bring back, is copied alone (where a
+    /// vanished or swapped file is met and reported as in a single copy).
+    private func copyInBatches(_ messages: [MaildirMessage], from sourceDirectory: DirectoryHandle,
+                               _ sources: DirectoryCache, _ destinations: DirectoryCache,
+                               _ report: inout CopyReport) throws {
+        var batch: [MaildirMessage] = []
+        var bytes: UInt64 = 0
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            let fetched = try sourceDirectory.readFiles(batch.map(\.file.path)) ?? [:]
+            for message in batch {
+                do {
+                    if let file = fetched[message.file.path] {
+                        try place(message, file, destinations, &report)
+                    } else {
+                        let (folder, name) = try sources.parent(of: message.file.path, create: false)
+                        try copyMessage(message, from: folder, named: name, into: destinations, &report)
+                    }
+                } catch let error as StoreError where error.isNotFound {
+                    report.vanished.append(message.file.path)
+                }
+            }
+            batch.removeAll()
+            bytes = 0
+        }
+        for message in messages {
+            if message.file.size > 1 << 20 {
+                do {
+                    let (folder, name) = try sources.parent(of: message.file.path, create: false)
+                    try copyMessage(message, from: folder, named: name, into: destinations, &report)
+                } catch let error as StoreError where error.isNotFound {
+                    report.vanished.append(message.file.path)
+                }
+                continue
+            }
+            if batch.count == 256 || bytes + message.file.size > 4 << 20 { try flush() }
+            batch.append(message)
+            bytes += message.file.size
+        }
+        try flush()
+    }
+
+    /// Places one message read by a batch.
+    private func place(_ message: MaildirMessage, _ file: FetchedFile, _ destinations: DirectoryCache,
+                       _ report: inout CopyReport) throws {
+        let path = message.file.path
+        let tmp = try destinations.directory(message.folder.isEmpty ? "tmp" : message.folder + "/tmp", create: true)
+        let (target, targetName) = try destinations.parent(of: path, create: true)
+        if let placed = try copyFetchedFile(file, path: path, expected: message.file, staging: tmp,
+                                            target: target, targetName: targetName, options: options) {
+            report.copied.append(CopiedFile(path: path, size: placed.size, sha256: placed.sha256, mtime: placed.mtime))
+        } else {
+            report.conflicts.append(CopyConflict(sourcePath: path, destinationPath: path,
                                                  reason: .appearedDuringCopy, isMessage: true))
         }
     }

@@ -38,6 +38,14 @@ public protocol StoreDirectory: AnyObject {
     /// special file is refused (`StoreError.refused`), a regular file is
     /// `StoreError.notADirectory`.
     func openDirectoryIfPresent(_ name: String) throws -> (any StoreDirectory)?
+    /// Whether `readFiles` can fetch many files in one request here.
+    var readsManyFiles: Bool { get }
+    /// The regular files at `paths` (relative to this directory), each with
+    /// its status as read, fetched together in one request, or nil when this
+    /// file system cannot (the default). A path missing from the answer
+    /// (vanished, or not a regular file) is left to the caller, who then
+    /// opens it alone and meets the problem there.
+    func readFiles(_ paths: [String]) throws -> [String: FetchedFile]?
     /// The SHA-256 (lowercase hex) of the regular files at `paths` (relative
     /// to this directory, as a walk from it names them), computed on the
     /// host that holds them, so that a census does not pull every byte
@@ -109,7 +117,19 @@ extension StoreFileWriter {
     }
 }
 
+/// A regular file read whole by `StoreDirectory.readFiles`.
+public struct FetchedFile: Sendable {
+    public var status: FileStatus
+    public var bytes: [UInt8]
+    public init(status: FileStatus, bytes: [UInt8]) {
+        self.status = status
+        self.bytes = bytes
+    }
+}
+
 extension StoreDirectory {
+    public var readsManyFiles: Bool { false }
+    public func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? { nil }
     public func digests(of paths: [String]) throws -> [String: String]? { nil }
 
     public func openListed(_ name: String, listed: FileStatus) throws -> (handle: any StoreDirectory, status: FileStatus) {

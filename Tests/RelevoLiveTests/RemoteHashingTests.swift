@@ -5,9 +5,9 @@ import RelevoStore
 import Testing
 import TestbedSupport
 
-/// A verification census over SFTP hashes on the host (`sha256sum` there,
-/// one command for the Maildir) and must find exactly the digests a local
-/// read finds.
+/// What a live run asks a host to do in one command instead of many SFTP
+/// requests: hash the files of a Maildir (`sha256sum`), read a batch of
+/// messages (`tar`). Each must agree exactly with a local read.
 @Suite(.serialized) struct RemoteHashingTests {
     static let message = Array("From: a@example.org\nSubject: one\n\nbody\n".utf8)
     static let other = Array("Subject: two\n\nsecond body, longer than the first\n".utf8)
@@ -24,7 +24,62 @@ import TestbedSupport
         try Data(Self.other).write(to: URL(fileURLWithPath: base + "/.Sent/cur/1700000002.M3P3.neon:2,S"))
         try Data("it's $(a) file; `x`\n".utf8).write(to: URL(fileURLWithPath: base + "/it's $(a) file"))
         try Data("-n\n".utf8).write(to: URL(fileURLWithPath: base + "/-n"))
+        try Data(Self.other).write(to: URL(fileURLWithPath: base + "/cur/" + Self.longName))
         return base
+    }
+
+    /// A message name longer than a tar header's name field.
+    static let longName = String(repeating: "1700000003.M4P4V0000000000000801I0000000000ABCDEF.", count: 3) + "neon,S=50:2,S"
+
+    func endpoint(_ bed: IsolatedTestbed, _ side: String) throws -> SSHEndpoint {
+        let address = try #require(SSHEndpoint.parseAddress(bed["RELEVO_\(side)_SSH"]))
+        return SSHEndpoint(host: address.host, port: address.port, user: bed["RELEVO_SSH_USER"],
+                           identityFile: bed["RELEVO_SSH_IDENTITY"], knownHostsFile: bed["RELEVO_KNOWN_HOSTS"],
+                           timeout: 10, name: side.lowercased())
+    }
+
+    @Test func aBatchOfMessagesComesInOneTarAndACopyBetweenHostsUsesIt() throws {
+        let bed = IsolatedTestbed(name: "batch")
+        try bed.up()
+        defer { bed.down() }
+        let oldRoot = bed["RELEVO_OLD_ROOT"], newRoot = bed["RELEVO_NEW_ROOT"]
+        let base = try makeMaildir(oldRoot)
+        try FileManager.default.createSymbolicLink(atPath: base + "/cur/1700000009.M9P9.neon:2,S", withDestinationPath: "/etc/passwd")
+        let pool = SSHPool()
+        defer { pool.closeAll() }
+        let old = SFTPFileSystem(client: try pool.sftp(for: try endpoint(bed, "OLD")), name: "neon")
+        let new = SFTPFileSystem(client: try pool.sftp(for: try endpoint(bed, "NEW")), name: "xalumno")
+
+        // Asked directly: the regular files, byte for byte, with their times;
+        // not the link, not a path that is not there.
+        let top = try old.openDirectory(absolute: base, display: "hashuser")
+        #expect(top.readsManyFiles)
+        let asked = ["cur/1700000000.M1P1.neon:2,S", "cur/" + Self.longName, "it's $(a) file", "-n",
+                     "cur/1700000009.M9P9.neon:2,S", "new/missing"]
+        let fetched = try #require(try top.readFiles(asked))
+        #expect(Set(fetched.keys) == Set(asked.prefix(4)))
+        #expect(fetched["cur/1700000000.M1P1.neon:2,S"]?.bytes == Self.message)
+        #expect(fetched["cur/" + Self.longName]?.bytes == Self.other)
+        let local = try FileManager.default.attributesOfItem(atPath: base + "/cur/1700000000.M1P1.neon:2,S")
+        let mtime = try #require(local[.modificationDate] as? Date)
+        #expect(fetched["cur/1700000000.M1P1.neon:2,S"]?.status.mtime.seconds == Int64(mtime.timeIntervalSince1970.rounded(.down)))
+
+        // A Maildir with a link is refused whole, before anything is written.
+        let source = try StoreRoot(oldRoot, on: old).location("hashuser")
+        let target = try StoreRoot(newRoot, on: new).location("hashuser")
+        #expect(throws: StoreError.self) { _ = try MaildirCopier(from: source, to: target).copy() }
+        #expect(!FileManager.default.fileExists(atPath: newRoot + "/hashuser/cur"))
+
+        // Without the link: every message placed, the same bytes, once.
+        try FileManager.default.removeItem(atPath: base + "/cur/1700000009.M9P9.neon:2,S")
+        let report = try MaildirCopier(from: source, to: target, options: CopyOptions(flagPolicy: .merge)).copy()
+        #expect(report.copied.count == 6, "four messages and two other files: \(report.copied.map(\.path))")
+        #expect(report.conflicts.isEmpty)
+        let copied = try MaildirCensus.scan(root: newRoot, relative: "hashuser")
+        let original = try MaildirCensus.scan(root: oldRoot, relative: "hashuser")
+        #expect(copied.messages.mapValues(\.file.sha256) == original.messages.mapValues(\.file.sha256))
+        #expect(copied.messages.mapValues(\.file.mtime.seconds) == original.messages.mapValues(\.file.mtime.seconds))
+        #expect(try MaildirCopier(from: source, to: target).copy().copied.isEmpty, "a second pass copies nothing")
     }
 
     @Test func aCensusOverSFTPHashesOnTheHostAndAgreesWithALocalRead() throws {
@@ -59,7 +114,7 @@ import TestbedSupport
         // The census: every message and other file hashed, equal to a local read.
         let remote = try MaildirCensus.scan(try StoreRoot(oldRoot, on: fs).location("hashuser"))
         let local = try MaildirCensus.scan(root: oldRoot, relative: "hashuser")
-        #expect(remote.messageCount == 3)
+        #expect(remote.messageCount == 4)
         #expect(remote.messages.values.allSatisfy { $0.file.sha256 != nil })
         #expect(remote.messages.mapValues(\.file.sha256) == local.messages.mapValues(\.file.sha256))
         #expect(remote.otherFiles.map(\.sha256) == local.otherFiles.map(\.sha256))

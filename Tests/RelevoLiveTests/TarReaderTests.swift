@@ -1,0 +1,63 @@
+import Foundation
+@testable import RelevoLive
+import RelevoStore
+import Testing
+
+/// The tar reader behind batched reads over SSH, on archives written by the
+/// local GNU tar exactly as the hosts are asked to write them.
+@Suite struct TarReaderTests {
+    /// `tar -c --format=posix --no-recursion -C DIR -- NAMES` here.
+    func archive(_ dir: String, _ names: [String]) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/tar")
+        process.arguments = ["-c", "-f", "-", "--format=posix", "--no-recursion", "--numeric-owner", "-C", dir, "--"] + names
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return Array(data)
+    }
+
+    @Test func readsRegularFilesLongNamesAndTimesAndMarksEverythingElse() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tar-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir + "/cur", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let long = "cur/" + String(repeating: "1700000000.M123456P789V000000000000FC01I0000000000ABCDEF.", count: 3) + "host,S=42:2,S"
+        #expect(long.utf8.count > 155)
+        try Data("first\n".utf8).write(to: URL(fileURLWithPath: dir + "/" + long))
+        try Data().write(to: URL(fileURLWithPath: dir + "/empty"))
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/-n it's"))
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: "/etc/passwd")
+        let when = Date(timeIntervalSince1970: 1_234_567_890.25)
+        try FileManager.default.setAttributes([.modificationDate: when, .posixPermissions: 0o640],
+                                              ofItemAtPath: dir + "/" + long)
+
+        let entries = try TarReader.entries(try archive(dir, [long, "empty", "-n it's", "link"]))
+        #expect(entries.map(\.path) == [long, "empty", "-n it's", "link"])
+        #expect(entries[0].kind == .regular && entries[0].data == Array("first\n".utf8))
+        #expect(entries[0].mode == 0o640)
+        #expect(entries[0].mtime.seconds == 1_234_567_890 && entries[0].mtime.nanoseconds == 250_000_000)
+        #expect(entries[1].kind == .regular && entries[1].data.isEmpty)
+        #expect(entries[2].data == Array("x".utf8))
+        #expect(entries[3].kind == .other(UInt8(ascii: "2")), "a symbolic link is marked, never read as a file")
+        #expect(entries[3].data.isEmpty)
+    }
+
+    @Test func refusesDamagedArchives() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tar-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(repeating: 65, count: 700).write(to: URL(fileURLWithPath: dir + "/m"))
+        let good = try archive(dir, ["m"])
+        #expect(try TarReader.entries(good).count == 1)
+
+        var flipped = good
+        flipped[1024 + 10] ^= 1   // the file's own header (after the pax header and its record)
+        #expect(throws: TarReader.Malformed.self) { _ = try TarReader.entries(flipped) }
+        // Cut inside the file's data, and cut before the end marker.
+        #expect(throws: TarReader.Malformed.self) { _ = try TarReader.entries(Array(good.prefix(1024 + 512 + 100))) }
+        #expect(throws: TarReader.Malformed.self) { _ = try TarReader.entries(Array(good.prefix(1024 + 512 + 1024))) }
+    }
+}
