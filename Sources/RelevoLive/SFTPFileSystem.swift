@@ -115,9 +115,9 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
         return number
     }
 
-    private func run(_ argv: [String]) throws -> CommandResult {
+    private func run(_ argv: [String], stdin: [UInt8]? = nil) throws -> CommandResult {
         do {
-            return try client.session.run(argv)
+            return try client.session.run(argv, stdin: stdin)
         } catch let error as SSHError {
             throw StoreError.unavailable(fileSystem: name, operation: argv.joined(separator: " "), path: "", reason: "\(error)")
         }
@@ -209,6 +209,25 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
             files[entry.path] = FetchedFile(status: status, bytes: entry.data)
         }
         return files
+    }
+
+    /// Writes `files` into the empty staging folder `directory` (made by the
+    /// caller) with one `tar -x` on the host, fed a stream Relevo wrote
+    /// (`TarWriter`: regular files only, under the names given, which are
+    /// plain names): one round trip for a batch. False when the host has
+    /// no GNU tar, or tar did not finish cleanly.
+    func store(_ files: [(name: String, file: FetchedFile)], in directory: String) throws -> Bool {
+        guard fetchesWithTar else { return false }
+        guard files.allSatisfy({ !$0.name.isEmpty && !$0.name.contains("/") && $0.name != "." && $0.name != ".." }) else {
+            return false
+        }
+        let archive = TarWriter.archive(files.map {
+            TarWriter.File(name: $0.name, mode: $0.file.status.mode & 0o777, mtime: $0.file.status.mtime,
+                           atime: $0.file.status.atime, bytes: $0.file.bytes)
+        })
+        let result = try run(["env", "LC_ALL=C", "tar", "-x", "-f", "-", "--no-same-owner", "--no-overwrite-dir",
+                              "-C", directory], stdin: archive)
+        return result.succeeded
     }
 
     // MARK: - Errors
@@ -325,6 +344,12 @@ final class SFTPDirectory: StoreDirectory {
     }
 
     var readsManyFiles: Bool { fileSystem.fetchesWithTar }
+
+    var writesManyFiles: Bool { fileSystem.fetchesWithTar }
+
+    func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool {
+        try fileSystem.store(files, in: absolute(staging))
+    }
 
     func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? {
         try fileSystem.fetch(base: path, paths: paths)

@@ -140,3 +140,75 @@ enum TarReader {
 
     private static func pow10(_ n: Int) -> Int { (0..<n).reduce(1) { r, _ in r * 10 } }
 }
+
+/// Writes the tar stream the hosts' GNU tar extracts: one regular file per
+/// entry, named by the caller (Relevo names them `0`, `1`, ... in a fresh
+/// staging folder), with its permission bits and, in a pax header, its
+/// modification and access times to the nanosecond.
+enum TarWriter {
+    struct File {
+        var name: String
+        var mode: UInt32
+        var mtime: FileTime
+        var atime: FileTime
+        var bytes: [UInt8]
+    }
+
+    static func archive(_ files: [File]) -> [UInt8] {
+        var out: [UInt8] = []
+        for file in files {
+            let records = record("mtime", time(file.mtime)) + record("atime", time(file.atime))
+            append(header(name: "PaxHeaders/" + file.name, mode: 0o644, size: records.count, mtime: file.mtime.seconds,
+                          type: UInt8(ascii: "x")), records, to: &out)
+            append(header(name: file.name, mode: file.mode & 0o7777, size: file.bytes.count, mtime: file.mtime.seconds,
+                          type: UInt8(ascii: "0")), file.bytes, to: &out)
+        }
+        out += [UInt8](repeating: 0, count: 1024)
+        return out
+    }
+
+    private static func append(_ header: [UInt8], _ data: [UInt8], to out: inout [UInt8]) {
+        out += header
+        out += data
+        out += [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
+    }
+
+    /// A ustar header (names here are short: no prefix field needed).
+    private static func header(name: String, mode: UInt32, size: Int, mtime: Int64, type: UInt8) -> [UInt8] {
+        var h = [UInt8](repeating: 0, count: 512)
+        func put(_ text: String, at offset: Int) {
+            for (i, byte) in text.utf8.enumerated() { h[offset + i] = byte }
+        }
+        func octal(_ value: UInt64, at offset: Int, width: Int) {
+            put(String(repeating: "0", count: max(0, width - 1 - String(value, radix: 8).count)) + String(value, radix: 8), at: offset)
+        }
+        put(name, at: 0)
+        octal(UInt64(mode), at: 100, width: 8)
+        octal(0, at: 108, width: 8)
+        octal(0, at: 116, width: 8)
+        octal(UInt64(size), at: 124, width: 12)
+        octal(UInt64(max(0, mtime)), at: 136, width: 12)
+        h[156] = type
+        put("ustar", at: 257)
+        put("00", at: 263)
+        for i in 148..<156 { h[i] = 32 }
+        let sum = h.reduce(0) { $0 + UInt64($1) }
+        octal(sum, at: 148, width: 7)   // six digits, NUL, space
+        h[154] = 0
+        h[155] = 32
+        return h
+    }
+
+    /// "LENGTH key=value\n", LENGTH counting itself.
+    private static func record(_ key: String, _ value: String) -> [UInt8] {
+        let body = " \(key)=\(value)\n"
+        var length = body.utf8.count + 1
+        while String(length).utf8.count + body.utf8.count != length { length += 1 }
+        return Array((String(length) + body).utf8)
+    }
+
+    private static func time(_ t: FileTime) -> String {
+        let ns = String(t.nanoseconds)
+        return "\(t.seconds)." + String(repeating: "0", count: 9 - ns.count) + ns
+    }
+}

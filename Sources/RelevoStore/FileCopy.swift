@@ -50,12 +50,8 @@ func copyFetchedFile(_ file: FetchedFile, path: String, expected: CensusEntry,
                      staging: DirectoryHandle, target: DirectoryHandle, targetName: String,
                      options: CopyOptions) throws -> PlacedFile? {
     try options.faultInjection?(.beforeOpen, path)
+    try checkFetched(file, path: path, expected: expected)
     let status = file.status
-    let sameTime = expected.mtime.nanoseconds == 0 || status.mtime.nanoseconds == 0
-        ? status.mtime.seconds == expected.mtime.seconds : status.mtime == expected.mtime
-    guard status.kind == .regularFile, status.size == expected.size, UInt64(file.bytes.count) == expected.size, sameTime else {
-        throw StoreError.sourceChanged(path)
-    }
     return try placeFile(status: status, staging: staging, target: target, targetName: targetName, options: options) { output, hasher in
         try file.bytes.withUnsafeBytes { bytes in
             hasher.update(bytes: bytes)
@@ -64,6 +60,29 @@ func copyFetchedFile(_ file: FetchedFile, path: String, expected: CensusEntry,
         if !file.bytes.isEmpty { try options.faultInjection?(.afterFirstChunk, path) }
         return UInt64(file.bytes.count)
     }
+}
+
+/// A fetched file must still be the file the census listed: a regular file
+/// of the same size and modification time (to the precision both sides
+/// keep), else `sourceChanged`.
+func checkFetched(_ file: FetchedFile, path: String, expected: CensusEntry) throws {
+    let status = file.status
+    let sameTime = expected.mtime.nanoseconds == 0 || status.mtime.nanoseconds == 0
+        ? status.mtime.seconds == expected.mtime.seconds : status.mtime == expected.mtime
+    guard status.kind == .regularFile, status.size == expected.size, UInt64(file.bytes.count) == expected.size, sameTime else {
+        throw StoreError.sourceChanged(path)
+    }
+}
+
+/// Makes a fresh staging folder `.relevo-PID-RANDOM.d` in `directory`
+/// (a Maildir's `tmp/`), never one that exists already.
+func makeStagingDirectory(in directory: DirectoryHandle) throws -> (any StoreDirectory, String) {
+    for _ in 0..<8 {
+        let name = ".relevo-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).d"
+        let made = try directory.makeDirectory(name, mode: 0o700)
+        if made.created { return (made.handle, name) }
+    }
+    throw StoreError.io(path: directory.displayPath, operation: "make a staging folder", errno: EEXIST)
 }
 
 /// Writes a temporary file in `staging` with `write` (which returns the bytes

@@ -191,10 +191,17 @@ public struct MaildirCopier: Sendable {
                                _ report: inout CopyReport) throws {
         var batch: [MaildirMessage] = []
         var bytes: UInt64 = 0
+        let destinationTop = try destinations.directory("", create: false)
         func flush() throws {
             guard !batch.isEmpty else { return }
             let fetched = try sourceDirectory.readFiles(batch.map(\.file.path)) ?? [:]
-            for message in batch {
+            var alone = batch
+            if destinationTop.writesManyFiles && !options.syncFiles && fetched.count > 1 {
+                let together = batch.filter { fetched[$0.file.path] != nil }
+                alone = batch.filter { fetched[$0.file.path] == nil }
+                try placeTogether(together, fetched, destinations, &report)
+            }
+            for message in alone {
                 do {
                     if let file = fetched[message.file.path] {
                         try place(message, file, destinations, &report)
@@ -224,6 +231,46 @@ public struct MaildirCopier: Sendable {
             bytes += message.file.size
         }
         try flush()
+    }
+
+    /// Places messages read by a batch with one write to the destination:
+    /// all are checked against the census first, written into a fresh
+    /// staging folder in the Maildir's `tmp/` (invisible to readers), then
+    /// each moved into place without replacing anything; what was not moved
+    /// is removed, with the staging folder, whatever happens. A destination
+    /// that cannot write the batch gets the messages one by one.
+    private func placeTogether(_ messages: [MaildirMessage], _ fetched: [String: FetchedFile],
+                               _ destinations: DirectoryCache, _ report: inout CopyReport) throws {
+        guard !messages.isEmpty else { return }
+        for message in messages {
+            try checkFetched(fetched[message.file.path]!, path: message.file.path, expected: message.file)
+        }
+        let tmp = try destinations.directory("tmp", create: true)
+        let (staging, stagingName) = try makeStagingDirectory(in: tmp)
+        var staged = Set(messages.indices)
+        defer {
+            for i in staged { try? staging.unlink(String(i)) }
+            _ = try? tmp.removeDirectoryIfEmpty(stagingName)
+        }
+        let files = messages.enumerated().map { (name: String($0.offset), file: fetched[$0.element.file.path]!) }
+        guard try tmp.writeFiles(files, into: stagingName) else {
+            for message in messages { try place(message, fetched[message.file.path]!, destinations, &report) }
+            return
+        }
+        for (i, message) in messages.enumerated() {
+            let file = fetched[message.file.path]!
+            let (target, targetName) = try destinations.parent(of: message.file.path, create: true)
+            if try staging.moveNoReplace(String(i), to: target, as: targetName) {
+                staged.remove(i)
+                var hasher = SHA256()
+                hasher.update(file.bytes)
+                report.copied.append(CopiedFile(path: message.file.path, size: UInt64(file.bytes.count),
+                                                sha256: hasher.hexDigest(), mtime: file.status.mtime))
+            } else {
+                report.conflicts.append(CopyConflict(sourcePath: message.file.path, destinationPath: message.file.path,
+                                                     reason: .appearedDuringCopy, isMessage: true))
+            }
+        }
     }
 
     /// Places one message read by a batch.
@@ -317,18 +364,33 @@ extension FlagPolicy {
 
 /// Refuses copying a directory onto itself or into/out of its own subtree.
 /// Removes what a copy killed part way left in a destination `tmp/`: files
-/// named `.relevo-PID-…` by another process than this one. Only Relevo
-/// names files so (never a delivery agent), a temporary is never visible as
-/// mail, and two Relevo processes never copy into one store at once (each
-/// run holds its journal's lock; docs/architecture.md). Returns how many.
+/// named `.relevo-PID-…`, and staging folders `.relevo-PID-….d` with the
+/// regular files in them, made by another process than this one. Only
+/// Relevo names files so (never a delivery agent), a temporary is never
+/// visible as mail, and two Relevo processes never copy into one store at
+/// once (each run holds its journal's lock; docs/architecture.md). Returns
+/// how many files were removed.
 func removeLeftoverTemporaries(in tmp: DirectoryHandle) throws -> Int {
     let mine = ".relevo-\(getpid())-"
     var removed = 0
-    for entry in try tmp.entries() {
-        guard let name = entry.text, name.hasPrefix(".relevo-"), !name.hasPrefix(mine),
-              try tmp.status(name)?.kind == .regularFile else { continue }
-        try tmp.unlink(name)
-        removed += 1
+    for (entry, status) in try tmp.listing() {
+        guard let name = entry.text, name.hasPrefix(".relevo-"), !name.hasPrefix(mine), let status else { continue }
+        switch status.kind {
+        case .regularFile:
+            try tmp.unlink(name)
+            removed += 1
+        case .directory where name.hasSuffix(".d"):
+            let staging = try tmp.openListed(name, listed: status).handle
+            for (inner, innerStatus) in try staging.listing() where innerStatus?.kind == .regularFile {
+                if let innerName = inner.text {
+                    try staging.unlink(innerName)
+                    removed += 1
+                }
+            }
+            _ = try tmp.removeDirectoryIfEmpty(name)
+        default:
+            continue
+        }
     }
     return removed
 }

@@ -46,6 +46,14 @@ public protocol StoreDirectory: AnyObject {
     /// (vanished, or not a regular file) is left to the caller, who then
     /// opens it alone and meets the problem there.
     func readFiles(_ paths: [String]) throws -> [String: FetchedFile]?
+    /// Whether `writeFiles` can write many files in one request here.
+    var writesManyFiles: Bool { get }
+    /// Writes each of `files` as a new regular file (its bytes, permission
+    /// bits and times) under its name in the subdirectory `staging`, which
+    /// the caller has just made and which is empty, in one request. False
+    /// when this file system cannot (the default); an error leaves whatever
+    /// was written in `staging` for the caller to remove.
+    func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool
     /// The SHA-256 (lowercase hex) of the regular files at `paths` (relative
     /// to this directory, as a walk from it names them), computed on the
     /// host that holds them, so that a census does not pull every byte
@@ -129,6 +137,8 @@ public struct FetchedFile: Sendable {
 
 extension StoreDirectory {
     public var readsManyFiles: Bool { false }
+    public var writesManyFiles: Bool { false }
+    public func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool { false }
     public func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? { nil }
     public func digests(of paths: [String]) throws -> [String: String]? { nil }
 

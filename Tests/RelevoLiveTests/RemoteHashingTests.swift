@@ -79,6 +79,8 @@ import TestbedSupport
         let original = try MaildirCensus.scan(root: oldRoot, relative: "hashuser")
         #expect(copied.messages.mapValues(\.file.sha256) == original.messages.mapValues(\.file.sha256))
         #expect(copied.messages.mapValues(\.file.mtime.seconds) == original.messages.mapValues(\.file.mtime.seconds))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: newRoot + "/hashuser/tmp").isEmpty,
+                "the batch's staging folder is gone")
         #expect(try MaildirCopier(from: source, to: target).copy().copied.isEmpty, "a second pass copies nothing")
     }
 

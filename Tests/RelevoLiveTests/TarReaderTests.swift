@@ -61,3 +61,41 @@ import Testing
         #expect(throws: TarReader.Malformed.self) { _ = try TarReader.entries(Array(good.prefix(1024 + 512 + 1024))) }
     }
 }
+
+/// What Relevo writes, GNU tar must extract exactly (and the reader read back).
+@Suite struct TarWriterTests {
+    @Test func gnuTarExtractsWhatTheWriterWrites() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tarw-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let files = [
+            TarWriter.File(name: "0", mode: 0o600, mtime: FileTime(seconds: 1_234_567_890, nanoseconds: 123_456_789),
+                           atime: FileTime(seconds: 1_300_000_000, nanoseconds: 5), bytes: Array("first message\n".utf8)),
+            TarWriter.File(name: "1", mode: 0o644, mtime: FileTime(seconds: 1_000_000_000), atime: FileTime(seconds: 1_000_000_000),
+                           bytes: []),
+            TarWriter.File(name: "2", mode: 0o640, mtime: FileTime(seconds: 1_700_000_000), atime: FileTime(seconds: 1_700_000_000),
+                           bytes: [UInt8](repeating: 7, count: 1537)),
+        ]
+        let archive = TarWriter.archive(files)
+        #expect(try TarReader.entries(archive).map(\.path) == ["0", "1", "2"])
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/tar")
+        process.arguments = ["-x", "-f", "-", "--no-same-owner", "-C", dir]
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        input.fileHandleForWriting.write(Data(archive))
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        for file in files {
+            let path = dir + "/" + file.name
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(file.bytes))
+            var st = stat()
+            #expect(lstat(path, &st) == 0)
+            #expect(st.st_mode & 0o7777 == file.mode)
+            #expect(Int64(st.st_mtim.tv_sec) == file.mtime.seconds && Int32(st.st_mtim.tv_nsec) == file.mtime.nanoseconds)
+        }
+    }
+}
