@@ -19,12 +19,15 @@ public struct MailEndpoint: Sendable, CustomStringConvertible {
     public var security: Security
     /// CA certificates for the server's certificate (default: the system's).
     public var caFile: String?
-    /// Seconds to connect, and seconds for the whole exchange.
+    /// Seconds to connect, and seconds for the whole exchange. libcurl's
+    /// connect phase includes the greeting and the login, and servers delay
+    /// a refused login (Dovecot: 2 s, more after repeated failures), so the
+    /// connect timeout is not a TCP-only bound.
     public var connectTimeout: Double
     public var timeout: Double
 
     public init(host: String, port: Int, security: Security = .none, caFile: String? = nil,
-                connectTimeout: Double = 5, timeout: Double = 20) {
+                connectTimeout: Double = 10, timeout: Double = 30) {
         self.host = host
         self.port = port
         self.security = security
