@@ -28,11 +28,12 @@ public final class IMAPSession {
     public func search(messageID: String, mailbox: String = "INBOX") throws -> [UInt64] {
         let result = try transfer.perform(path: "/" + (try pathComponent(mailbox)),
                                           customRequest: "UID SEARCH HEADER Message-ID \(try quoted(messageID))")
-        var uids: [UInt64] = []
+        // The same untagged line may reach both callbacks: a set.
+        var uids: Set<UInt64> = []
         for line in Self.lines(result) where line.hasPrefix("* SEARCH") {
-            uids += line.dropFirst("* SEARCH".count).split(separator: " ").compactMap { UInt64($0) }
+            uids.formUnion(line.dropFirst("* SEARCH".count).split(separator: " ").compactMap { UInt64($0) })
         }
-        return uids
+        return uids.sorted()
     }
 
     /// The whole message with this UID (UID FETCH BODY[]).

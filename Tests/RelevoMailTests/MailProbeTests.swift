@@ -131,11 +131,11 @@ struct MailTestbed {
 }
 
 /// Retries `body` until it returns a value (mail takes a moment to arrive).
-func eventually<T>(seconds: Double = 20, _ body: () throws -> T?) throws -> T {
+func eventually<T>(seconds: Double = 20, line: Int = #line, _ body: () throws -> T?) throws -> T {
     let deadline = Date().addingTimeInterval(seconds)
     while true {
         if let value = try body() { return value }
-        if Date() > deadline { throw TestbedError(message: "not within \(seconds) s") }
+        if Date() > deadline { throw TestbedError(message: "not within \(seconds) s (line \(line))") }
         Thread.sleep(forTimeInterval: 0.2)
     }
 }
