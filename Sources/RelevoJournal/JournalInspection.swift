@@ -28,6 +28,8 @@ public struct JournalSnapshot: Sendable {
     public var inFlight: [StepRow]
     /// Steps and gates that failed, with their evidence.
     public var failures: [StepRow]
+    /// Every step and gate, in the order first recorded.
+    public var steps: [StepRow] = []
     public var approvals: [(name: String, by: String)]
     /// Files and bytes the completed copy steps moved.
     public var messages: Int
@@ -92,9 +94,11 @@ public enum JournalInspection {
             let approvals = try db.query("SELECT name, approved_by FROM approvals ORDER BY id") {
                 (name: $0.string(0) ?? "", by: $0.string(1) ?? "")
             }
-            return JournalSnapshot(run: run, opens: opens, activeHolder: holder(lockPath: path + ".lock"), sets: sets,
-                                   inFlight: inFlight, failures: failures, approvals: approvals,
-                                   messages: messages, bytes: bytes)
+            var snapshot = JournalSnapshot(run: run, opens: opens, activeHolder: holder(lockPath: path + ".lock"), sets: sets,
+                                           inFlight: inFlight, failures: failures, approvals: approvals,
+                                           messages: messages, bytes: bytes)
+            snapshot.steps = steps
+            return snapshot
         } catch let error as JournalError {
             throw error
         } catch {
