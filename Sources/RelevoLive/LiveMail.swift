@@ -45,6 +45,12 @@ extension LiveEnvironment {
         return key == "master" ? .master(login, password: password, for: user) : MailCredentials(user: login, password: password)
     }
 
+    /// The element's `login`, when it has one (AUTH for SMTP).
+    func optionalLogin(_ name: String) throws -> MailCredentials? {
+        guard plan.element(name)?.parameters["login"] != nil else { return nil }
+        return try mailCredentials(name, user: "", auth: "login")
+    }
+
     /// `smtp-send`: a probe message through the element, its Message-ID in
     /// the evidence.
     func sendProbe(_ step: BoundStep) throws -> StepOutcome {
@@ -54,7 +60,7 @@ extension LiveEnvironment {
         let message = MailMessage(from: "relevo@\(domain)", to: [to], subject: step["subject"]?.string ?? "relevo probe",
                                   messageID: MailMessage.newMessageID(domain: domain))
         do {
-            let receipt = try SMTPProbe.send(message, via: endpoint)
+            let receipt = try SMTPProbe.send(message, via: endpoint, credentials: try optionalLogin(via))
             return StepOutcome(status: .done, evidence: "\(via) (\(endpoint)) accepted \(message.messageID) for \(to)"
                                + (receipt.queueID.map { ", queued as \($0)" } ?? ""), messages: 1)
         } catch let error as MailError {
@@ -86,7 +92,7 @@ extension LiveEnvironment {
             default:
                 let to = step["to"]?.string ?? ""
                 let endpoint = try mailEndpoint(via, defaultPort: 25)
-                let reply = try SMTPProbe.verify(to, via: endpoint)
+                let reply = try SMTPProbe.verify(to, via: endpoint, credentials: try optionalLogin(via))
                 return StepOutcome(status: .done, evidence: "\(via) (\(endpoint)) accepts \(to): \(reply)")
             }
         } catch let error as MailError {
@@ -106,7 +112,7 @@ extension LiveEnvironment {
             let firstLine = message.split(separator: "\n").first.map(String.init) ?? message
             let mail = MailMessage(from: "relevo@\(domain)", to: [target.to], subject: "relevo: " + String(firstLine.prefix(120)),
                                    messageID: MailMessage.newMessageID(domain: domain), body: message + "\n")
-            let receipt = try SMTPProbe.send(mail, via: endpoint)
+            let receipt = try SMTPProbe.send(mail, via: endpoint, credentials: try optionalLogin(target.via.name))
             try recordNotification(line + "  [mailed through \(target.via.name)\(receipt.queueID.map { ", queued as \($0)" } ?? "")]")
         } catch {
             // A contingency must not fail because its alert could not be
