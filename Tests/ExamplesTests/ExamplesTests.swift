@@ -103,3 +103,28 @@ import RelevoLint
         #expect(unset == Set(Self.variables))
     }
 }
+
+/// examples/exalumno/live-mail.yaml: live.yaml's variables and the mail
+/// hosts' (`scripts/testbed up --mail`); clean with them.
+@Suite struct LiveMailPlanTests {
+    static let path = ExamplesTests.root.appendingPathComponent("examples/exalumno/live-mail.yaml").path
+    static let variables = LivePlanTests.variables + ["RELEVO_MAIL_MASTER_USER", "RELEVO_MAIL_MASTER_PASSWORD_FILE"]
+
+    @Test func checksCleanWithTheTestbedsVariables() throws {
+        var environment = LivePlanTests.testbed
+        environment["RELEVO_MAIL_MASTER_USER"] = "relevo"
+        environment["RELEVO_MAIL_MASTER_PASSWORD_FILE"] = "/tmp/master.pw"
+        let loaded = try PlanLoader.load(path: Self.path, environment: environment)
+        let result = Checker.check(loaded, baseDirectory: (Self.path as NSString).deletingLastPathComponent)
+        let all = result.diagnostics + Linter.lint(result)
+        #expect(all.isEmpty, "\(DiagnosticRenderer(sources: [result.source]).render(all))")
+    }
+
+    @Test func namesEveryVariableItLacks() throws {
+        let loaded = try PlanLoader.load(path: Self.path, environment: [:])
+        let unset = Set(loaded.diagnostics.filter { $0.id == "E062" }.compactMap {
+            $0.summary.split(separator: " ").first { $0.hasPrefix("RELEVO_") }.map(String.init)
+        })
+        #expect(unset == Set(Self.variables))
+    }
+}
