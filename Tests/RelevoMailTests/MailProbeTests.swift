@@ -9,10 +9,8 @@ import TestbedSupport
 /// they fail for the right reason.
 @Suite struct MailProbeTests {
     @Test func smtpIMAPAndPOP3ProbesPassAgainstTheRealServers() throws {
-        let bed = IsolatedTestbed(name: "mail", mail: true)
+        let (bed, mail) = try MailTestbed.start("mail")
         defer { bed.down() }
-        try bed.up()
-        let mail = MailTestbed(bed)
         // Through the MX (the new host) to a user whose mailHost is the old one.
         let message = MailMessage(from: "probe@relevo.invalid", to: ["ceres@exalumno.unam.mx"], subject: "probe one")
         let receipt = try SMTPProbe.send(message, via: mail.smtp(.new))
@@ -33,10 +31,8 @@ import TestbedSupport
     }
 
     @Test func probesFailForTheRightReason() throws {
-        let bed = IsolatedTestbed(name: "mail", mail: true)
+        let (bed, mail) = try MailTestbed.start("mail")
         defer { bed.down() }
-        try bed.up()
-        let mail = MailTestbed(bed)
         // A Message-ID that is not there: missing message.
         let imap = try IMAPSession(endpoint: mail.imap(.new), credentials: try mail.master(for: "ceres"))
         let missing = #expect(throws: MailError.self) {
@@ -80,10 +76,8 @@ import TestbedSupport
 
     /// Daemons killed: host down, within the timeout.
     @Test func aKilledDaemonIsHostDown() throws {
-        let bed = IsolatedTestbed(name: "mailkill", mail: true)
+        let (bed, mail) = try MailTestbed.start("mailkill")
         defer { bed.down() }
-        try bed.up()
-        let mail = MailTestbed(bed)
         for daemon in ["dovecot-neon", "postfix-xalumno"] {
             let pid = try #require(bed.pid(daemon))
             kill(pid, SIGKILL)
@@ -109,6 +103,13 @@ struct MailTestbed {
     let bed: IsolatedTestbed
 
     init(_ bed: IsolatedTestbed) { self.bed = bed }
+
+    /// A testbed of its own with the mail hosts, started; `down()` it after.
+    static func start(_ name: String) throws -> (IsolatedTestbed, MailTestbed) {
+        let bed = IsolatedTestbed(name: name, mail: true)
+        do { try bed.up() } catch { bed.down(); throw error }
+        return (bed, MailTestbed(bed))
+    }
 
     func endpoint(_ variable: String) -> MailEndpoint {
         let value = bed[variable]

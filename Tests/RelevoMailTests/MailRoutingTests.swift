@@ -11,10 +11,8 @@ import TestbedSupport
 /// see docs/testbed.md); Dovecot proxies a session to the user's mailHost.
 @Suite struct MailRoutingTests {
     @Test func postfixDeliversByMailHostAndDovecotProxiesToIt() throws {
-        let bed = IsolatedTestbed(name: "mailroute", mail: true)
+        let (bed, mail) = try MailTestbed.start("mailroute")
         defer { bed.down() }
-        try bed.up()
-        let mail = MailTestbed(bed)
         let oldBox = bed["RELEVO_OLD_ROOT"] + "/ceres"
         let newBox = bed["RELEVO_NEW_ROOT"] + "/ceres"
 
