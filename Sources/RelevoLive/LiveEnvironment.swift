@@ -19,7 +19,10 @@ import RelevoStore
 ///   host for each of the run's concurrent lanes (`EngineLane`), so sets in
 ///   flight at once each have their own.
 /// - Local work files of global steps (LDIF dumps) go to `workDirectory`
-///   (beside the journal), notifications to `workDirectory/notifications.log`.
+///   (beside the journal), notifications to `workDirectory/notifications.log`
+///   and by mail through the notify target's `via` SMTP element.
+/// - Mail elements (`smtp`, `imap`, `pop3`) are probed with `RelevoMail`
+///   on libcurl: `smtp-send`, `imap-login`, `pop3-login`, `smtp-accept`.
 ///
 /// Secrets are read from their references only when a connection is
 /// opened, and never leave the driver that needs them.
@@ -241,11 +244,23 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
             return StepOutcome(status: .failed,
                                evidence: "\(host): `\(shown)` exited \(result.exitStatus.map(String.init) ?? result.signal ?? "?"), expected \(expected)\(err)")
         default:
-            // Mail probes (SMTP, IMAP, POP3, HTTP) come with the libcurl
-            // drivers; until then such a gate fails rather than pass unchecked.
+            // Mail gates on RelevoMail (LiveMail.swift); any other (http-get)
+            // fails rather than pass unchecked.
+            if let outcome = mailGate(step) { return outcome }
             return StepOutcome(status: .failed, evidence: "\(step.operation.name) is not available in a live run yet")
         }
     }
+
+    public override func smtpSend(_ step: BoundStep) throws -> StepOutcome {
+        try sendProbe(step)
+    }
+
+    public override func sendNotification(_ target: NotifyTarget, message: String) throws {
+        try mailNotification(target, message: message)
+    }
+
+    /// A live gate waiting for mail looks again every half second.
+    public override var deliveryPollInterval: Double? { 0.5 }
 
     /// A plan path made absolute against the plan's folder.
     func absolute(_ path: String) -> String {

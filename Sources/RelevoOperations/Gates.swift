@@ -45,16 +45,26 @@ extension PlanEnvironment {
         case "maildir-has":
             let where_ = try location(step["path"])
             let subject = step["subject"]?.string ?? ""
-            guard try where_.exists(),
-                  let census = try? MaildirCensus.scan(where_) else { return fail("no Maildir at \(where_.relative)", timing.probe) }
-            for message in census.messages.values {
-                if let bytes = try? where_.readFile(message.file.path, limit: 16384),
-                   String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-                       .prefix(while: { !$0.isEmpty && $0 != "\r" })
-                       .contains(where: { $0 == "Subject: \(subject)" || $0 == "Subject: \(subject)\r" }) {
-                    return pass("a message with subject '\(subject)' is in \(where_.relative)", timing.probe)
+            let within: Double = { if case .duration(let d)? = step["within"] { d } else { 60 } }()
+            let deadline = Date().addingTimeInterval(within)
+            var seen: Set<String> = []
+            while true {
+                if try where_.exists(), let census = try? MaildirCensus.scan(where_) {
+                    for message in census.messages.values where !seen.contains(message.file.path) {
+                        seen.insert(message.file.path)
+                        if let bytes = try? where_.readFile(message.file.path, limit: 16384),
+                           String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                               .prefix(while: { !$0.isEmpty && $0 != "\r" })
+                               .contains(where: { $0 == "Subject: \(subject)" || $0 == "Subject: \(subject)\r" }) {
+                            return pass("a message with subject '\(subject)' is in \(where_.relative)", timing.probe)
+                        }
+                    }
                 }
+                // A live run waits for the delivery, up to `within`.
+                guard let interval = deliveryPollInterval, Date() < deadline else { break }
+                try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
             }
+            guard try where_.exists() else { return fail("no Maildir at \(where_.relative)", timing.probe) }
             return fail("no message with subject '\(subject)' in \(where_.relative)", timing.probe)
         case "dns-mx":
             let domain = step["at"].flatMap { plan.element($0.string ?? "")?.parameters["domain"]?.string } ?? ""

@@ -64,6 +64,17 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
     /// Records or sends a notification line.
     open func recordNotification(_ line: String) throws {}
 
+    /// Tells a notify target (an `on-failure` notify, a `notify` step). By
+    /// default a line for `recordNotification`; a live run also mails it
+    /// through the target's `via` SMTP element.
+    open func sendNotification(_ target: NotifyTarget, message: String) throws {
+        try recordNotification("\(target.name.name) <\(target.to)>: \(message)")
+    }
+
+    /// How often a gate that waits for mail (`maildir-has ... within`)
+    /// looks again; nil: it looks once (the dry run's fixtures do not change).
+    open var deliveryPollInterval: Double? { nil }
+
     /// Sends a probe message (`smtp-send`).
     open func smtpSend(_ step: BoundStep) throws -> StepOutcome {
         throw StepFailure("smtp-send is not available in this environment")

@@ -49,7 +49,11 @@ extension PlanEnvironment {
             return StepOutcome(status: .done)
         case "notify":
             let target = step["to"]?.string ?? ""
-            try recordNotification("\(target): \(step["message"]?.string ?? "")")
+            if let known = plan.notifyTarget(target) {
+                try sendNotification(known, message: step["message"]?.string ?? "")
+            } else {
+                try recordNotification("\(target): \(step["message"]?.string ?? "")")
+            }
             return StepOutcome(status: .done, evidence: "sent to \(target)", seconds: timing.probe)
         default:
             return StepOutcome(status: .done, evidence: "nothing to do in a dry run")
@@ -141,7 +145,7 @@ extension PlanEnvironment {
     }
 
     public func notify(_ target: NotifyTarget, message: String) async throws -> Double {
-        try recordNotification("\(target.name.name) <\(target.to)>: \(message)")
+        try sendNotification(target, message: message)
         return timing.probe
     }
 

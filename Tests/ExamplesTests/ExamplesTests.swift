@@ -64,10 +64,26 @@ import RelevoLint
     }
 }
 
-/// examples/exalumno/live.yaml reads the testbed's variables: clean with
+/// A live example plan and the testbed variables it reads.
+struct LivePlan: Sendable, CustomStringConvertible {
+    var file: String
+    /// Variables beyond live.yaml's, with the values a testbed gives them.
+    var extra: [String: String]
+    var path: String { ExamplesTests.root.appendingPathComponent("examples/exalumno/\(file)").path }
+    var variables: Set<String> { Set(LivePlanTests.variables).union(extra.keys) }
+    var environment: [String: String] { LivePlanTests.testbed.merging(extra) { $1 } }
+    var description: String { file }
+}
+
+/// examples/exalumno/live.yaml (and live-mail.yaml, with the mail hosts of
+/// `scripts/testbed up --mail`) read the testbed's variables: clean with
 /// them (and lint-clean), E062 at each placeholder without them.
 @Suite struct LivePlanTests {
-    static let path = ExamplesTests.root.appendingPathComponent("examples/exalumno/live.yaml").path
+    static let plans = [
+        LivePlan(file: "live.yaml", extra: [:]),
+        LivePlan(file: "live-mail.yaml", extra: ["RELEVO_MAIL_MASTER_USER": "relevo",
+                                                 "RELEVO_MAIL_MASTER_PASSWORD_FILE": "/tmp/master.pw"]),
+    ]
     static let variables = [
         "RELEVO_OLD_SSH", "RELEVO_NEW_SSH", "RELEVO_SSH_USER", "RELEVO_KNOWN_HOSTS", "RELEVO_OLD_LDAP_URI",
         "RELEVO_LDAP_URI", "RELEVO_LDAP_CA_FILE", "RELEVO_OLD_LDAP_BASE", "RELEVO_LDAP_BASE",
@@ -88,18 +104,18 @@ import RelevoLint
         return v
     }()
 
-    @Test func checksCleanWithTheTestbedsVariables() throws {
-        let loaded = try PlanLoader.load(path: Self.path, environment: Self.testbed)
-        let result = Checker.check(loaded, baseDirectory: (Self.path as NSString).deletingLastPathComponent)
+    @Test(arguments: plans) func checksCleanWithTheTestbedsVariables(_ plan: LivePlan) throws {
+        let loaded = try PlanLoader.load(path: plan.path, environment: plan.environment)
+        let result = Checker.check(loaded, baseDirectory: (plan.path as NSString).deletingLastPathComponent)
         let all = result.diagnostics + Linter.lint(result)
         #expect(all.isEmpty, "\(DiagnosticRenderer(sources: [result.source]).render(all))")
     }
 
-    @Test func namesEveryVariableItLacks() throws {
-        let loaded = try PlanLoader.load(path: Self.path, environment: [:])
+    @Test(arguments: plans) func namesEveryVariableItLacks(_ plan: LivePlan) throws {
+        let loaded = try PlanLoader.load(path: plan.path, environment: [:])
         let unset = Set(loaded.diagnostics.filter { $0.id == "E062" }.compactMap {
             $0.summary.split(separator: " ").first { $0.hasPrefix("RELEVO_") }.map(String.init)
         })
-        #expect(unset == Set(Self.variables))
+        #expect(unset == plan.variables)
     }
 }

@@ -17,8 +17,9 @@ final class LiveBed: @unchecked Sendable {
     let bed: IsolatedTestbed
     let work: String
 
-    init(_ name: String) throws {
-        bed = IsolatedTestbed(name: name)
+    /// `mail`: the testbed's mail hosts too (Postfix, Dovecot).
+    init(_ name: String, mail: Bool = false) throws {
+        bed = IsolatedTestbed(name: name, mail: mail)
         work = "/tmp/relevo-live-\(name)-\(UUID().uuidString.prefix(8).lowercased())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         try bed.up()

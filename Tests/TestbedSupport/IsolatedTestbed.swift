@@ -4,15 +4,19 @@ import Foundation
 /// run, a daemon stopped mid-run): its own state folder and its own pair of
 /// loopback addresses (127.1xx.yyy.2 and .3), started with `scripts/testbed
 /// up` and stopped by `down`, so tests running at the same time do not see
-/// each other's users, stores or stopped daemons.
+/// each other's users, stores or stopped daemons. With `mail: true` it also
+/// starts the mail hosts (`up --mail`: a Postfix and a Dovecot per host).
 public final class IsolatedTestbed: @unchecked Sendable {
     public let dir: String
+    /// Whether `up` starts the mail daemons too.
+    public let mail: Bool
     public let oldAddress: String
     public let newAddress: String
     /// The variables `up` printed.
     public private(set) var variables: [String: String] = [:]
 
-    public init(name: String = "t") {
+    public init(name: String = "t", mail: Bool = false) {
+        self.mail = mail
         dir = "/tmp/relevo-testbed-\(name)-\(UUID().uuidString.prefix(8).lowercased())"
         let a = Int.random(in: 100...199), b = Int.random(in: 1...250)
         oldAddress = "127.\(a).\(b).2"
@@ -35,9 +39,10 @@ public final class IsolatedTestbed: @unchecked Sendable {
         return value
     }
 
-    /// `scripts/testbed up`; the variables it prints are kept.
+    /// `scripts/testbed up` (`up --mail` for a testbed with mail); the
+    /// variables it prints are kept.
     public func up() throws {
-        let result = try script("up")
+        let result = try script(mail ? ["up", "--mail"] : ["up"])
         guard result.status == 0 else { throw TestbedError(message: "scripts/testbed up: \(result.stderr)") }
         variables = Testbed.parseExports(result.stdout)
     }
@@ -49,13 +54,18 @@ public final class IsolatedTestbed: @unchecked Sendable {
     }
 
     public func script(_ command: String) throws -> ProcessResult {
-        try ProcessResult.run("/bin/bash", [Testbed.root.appendingPathComponent("scripts/testbed").path, command],
+        try script([command])
+    }
+
+    public func script(_ arguments: [String]) throws -> ProcessResult {
+        try ProcessResult.run("/bin/bash", [Testbed.root.appendingPathComponent("scripts/testbed").path] + arguments,
                               environment: environment)
     }
 
-    /// The pid of one of the testbed's daemons (`slapd-old`, `sshd-neon`, ...).
+    /// The pid of one of the testbed's daemons (`slapd-old`, `sshd-neon`,
+    /// `postfix-neon`, `dovecot-xalumno`, ...).
     public func pid(_ daemon: String) -> Int32? {
-        guard let text = try? String(contentsOfFile: "\(dir)/run/\(daemon).pid", encoding: .utf8) else { return nil }
+        guard let text = try? String(contentsOfFile: Testbed.pidFile(daemon, dir: dir), encoding: .utf8) else { return nil }
         return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

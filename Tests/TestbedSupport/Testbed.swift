@@ -2,7 +2,8 @@ import Foundation
 
 /// The live testbed the tests run against: a private slapd (old and new
 /// directory) and two private sshd daemons on 127.0.0.2 and 127.0.0.3,
-/// started by `scripts/testbed up`.
+/// started by `scripts/testbed up`, with the mail hosts (`--mail`: Postfix
+/// and Dovecot on both addresses).
 ///
 /// `Testbed.shared()` returns its variables (`RELEVO_LDAP_URI`,
 /// `RELEVO_OLD_SSH`, ...). When the process environment already has
@@ -51,11 +52,19 @@ public struct Testbed: Sendable {
         }
     }
 
-    /// Runs `scripts/testbed up` and parses what it prints.
+    /// Where `scripts/testbed` keeps a daemon's pid (Postfix's master and
+    /// Dovecot keep theirs where their configuration says).
+    public static func pidFile(_ daemon: String, dir: String) -> String {
+        if daemon.hasPrefix("postfix-") { return "\(dir)/mail/\(daemon)/queue/pid/master.pid" }
+        if daemon.hasPrefix("dovecot-") { return "\(dir)/run/\(daemon)/master.pid" }
+        return "\(dir)/run/\(daemon).pid"
+    }
+
+    /// Runs `scripts/testbed up --mail` and parses what it prints.
     static func start() throws -> Testbed {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [root.appendingPathComponent("scripts/testbed").path, "up"]
+        process.arguments = [root.appendingPathComponent("scripts/testbed").path, "up", "--mail"]
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
