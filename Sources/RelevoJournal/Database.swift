@@ -83,8 +83,8 @@ final class Database {
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction (the write lock is taken
     /// at once) and commits; rolls back if `body` or the commit throws. When
-    /// this returns, the transaction is committed and, with
-    /// `synchronous=FULL`, on disk.
+    /// this returns, the transaction is committed (on disk only as the
+    /// connection's `synchronous` setting, or the caller's own sync, makes it).
     func transaction<T>(_ body: () throws -> T) throws -> T {
         precondition(isAutocommit, "nested transaction")
         try execute("BEGIN IMMEDIATE")

@@ -11,16 +11,17 @@ import RelevoEngine
 /// before the call returns, so a `kill -9` after any of them returns loses
 /// nothing of it: `open` (the run row), `recordIntent`, `recordResult`,
 /// `setState`, `setStates`, `recordApproval`. All but `recordResult` are
-/// also synced to disk (`synchronous=FULL`) before returning. A result is
-/// committed without its own sync (`synchronous=NORMAL` for that one
-/// transaction): the WAL holding it is synced by the next synced write,
-/// and the engine writes one (the next step's intent, or the set's state)
-/// before it acts again. A power loss can then lose only a result whose
-/// effect is already in the world and whose next action has not begun:
-/// exactly the window between an action and its result that exists anyway,
-/// and that resume covers by reading the real state back (redirects) or
-/// running the step again (copies and chowns are idempotent). It saves one
-/// disk sync per step.
+/// also on disk before returning: SQLite commits in WAL mode without
+/// syncing (`synchronous=NORMAL`), and the write then `fsync`s the WAL
+/// file itself, after releasing the journal's lock, so that sets in flight
+/// at once share their syncs (see `write`). A result is committed without
+/// a sync: the WAL holding it is synced by the next synced write, and the
+/// engine makes one (the next step's intent, or the set's state) before it
+/// acts again. A power loss can then lose only a result whose effect is
+/// already in the world and whose next action has not begun: exactly the
+/// window between an action and its result that exists anyway, and that
+/// resume covers by reading the real state back (redirects) or running the
+/// step again (copies and chowns are idempotent).
 ///
 /// **Events are grouped.** `append` buffers events in memory and writes the
 /// buffer in one transaction when it holds `eventBatchSize` events, or when an
@@ -63,6 +64,8 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     private struct Session {
         let db: Database
         let lock: RunLock
+        /// The WAL file, read-only: synced writes `fsync` it themselves.
+        let wal: Int32
         var pending: [EngineEvent] = []
         var oldestPending: ContinuousClock.Instant?
     }
@@ -87,6 +90,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         if var open = session {
             try? flushEvents(&open)
             open.db.close()
+            Glibc.close(open.wal)
             open.lock.release()
         }
     }
@@ -109,10 +113,23 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         do {
             let db = try Database(path: path)
             try db.execute("PRAGMA journal_mode=WAL")
-            try db.execute("PRAGMA synchronous=FULL")
+            // Commits are not synced by SQLite (NORMAL): a synced write
+            // fsyncs the WAL itself, outside the journal's lock (see `write`).
+            try db.execute("PRAGMA synchronous=NORMAL")
             try Schema.prepare(db)
             let info = try db.transaction { try Self.openRun(run, in: db) }
-            session = Session(db: db, lock: lock)
+            let wal = Glibc.open(path + "-wal", O_RDONLY | O_CLOEXEC)
+            guard wal >= 0 else { throw JournalError.storage("open \(path)-wal: \(String(cString: strerror(errno)))") }
+            let folder = Glibc.open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
+                                    O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            defer { if folder >= 0 { Glibc.close(folder) } }
+            // The run row, and the WAL's name in its folder, on disk before anything else.
+            guard fsync(wal) == 0, folder < 0 || fsync(folder) == 0 else {
+                let reason = String(cString: strerror(errno))
+                Glibc.close(wal)
+                throw JournalError.storage("fsync \(path)-wal: \(reason)")
+            }
+            session = Session(db: db, lock: lock, wal: wal)
             return info
         } catch {
             lock.release()
@@ -162,6 +179,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         session = nil
         defer {
             open.db.close()
+            Glibc.close(open.wal)
             open.lock.release()
         }
         do {
@@ -195,8 +213,8 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     public func recordResult(_ key: StepKey, outcome: StepOutcome) throws {
-        // Committed without its own fsync: the next intent's synced commit
-        // (always written before the next action) makes it durable with it.
+        // Committed without a sync: the next intent's sync (always before
+        // the next action) makes it durable with it.
         try write(synced: false) { db in
             guard let existing = try Self.step(key, in: db) else {
                 throw JournalError.storage("\(Self.describe(key)) has no intent: a result must follow its intent")
@@ -328,7 +346,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     // MARK: Serialization and transactions
 
     /// Runs `body` on the open session, under the lock; every error leaves as a `JournalError`.
-    /// `PRAGMA synchronous` of the open connection (2 is FULL), for tests.
+    /// `PRAGMA synchronous` of the open connection (1 is NORMAL), for tests.
     func synchronousMode() throws -> Int64 {
         try read { try $0.pragmaInteger("synchronous") }
     }
@@ -353,22 +371,29 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     /// One transaction: buffered events, then `body`. With `synced: false`
     /// it is committed (atomic, and kept if the process dies) but the WAL is
     /// not synced to disk until the next synced write (see `recordResult`).
+    ///
+    /// A synced write commits under the journal's lock, then `fsync`s the WAL
+    /// (through its own duplicate of the descriptor) after releasing it: the
+    /// sync covers this commit and every one before it, and lanes writing at
+    /// the same time commit while another's sync is under way, so their
+    /// syncs overlap instead of queueing (a group commit). This is what
+    /// `synchronous=FULL` does in WAL mode (sync the WAL at each commit),
+    /// without holding the lock through the sync.
     private func write(synced: Bool = true, _ body: (Database) throws -> Void) throws {
-        try locked { open in
+        let wal: Int32 = try locked { open in
             let events = open.pending
-            if !synced { try open.db.execute("PRAGMA synchronous=NORMAL") }
-            let outcome = Result {
-                try open.db.transaction {
-                    try Self.insert(events, in: open.db)
-                    try body(open.db)
-                }
+            try open.db.transaction {
+                try Self.insert(events, in: open.db)
+                try body(open.db)
             }
-            // Back to synced writes before anything else may write.
-            if !synced { try open.db.execute("PRAGMA synchronous=FULL") }
-            try outcome.get()
             open.pending.removeAll()
             open.oldestPending = nil
+            return synced ? dup(open.wal) : -1
         }
+        guard synced else { return }
+        guard wal >= 0 else { throw JournalError.storage("dup \(path)-wal: \(String(cString: strerror(errno)))") }
+        defer { Glibc.close(wal) }
+        guard fsync(wal) == 0 else { throw JournalError.storage("fsync \(path)-wal: \(String(cString: strerror(errno)))") }
     }
 
     /// Writes the buffered events in one transaction (nothing if none).

@@ -230,6 +230,24 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
         return result.succeeded
     }
 
+    /// `chown -h UID:GID -- PATH...` on the host (paths as arguments; `-h`:
+    /// a link is changed itself, never followed). With `missingIsFine`, a
+    /// path that no longer exists is not an error. False when the command
+    /// is not there; any other failure is an error naming chown's complaint.
+    func changeOwners(base: String, paths: [String], uid: UInt32, gid: UInt32, missingIsFine: Bool) throws -> Bool {
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        let argv = ["env", "LC_ALL=C", "chown", "-h", "--", "\(uid):\(gid)"] + paths.map { $0.isEmpty ? base : prefix + $0 }
+        let result = try run(argv)
+        if result.succeeded { return true }
+        if result.exitStatus == 127 { return false }
+        let complaints = result.stderrText.split(separator: "\n").filter {
+            !(missingIsFine && $0.hasSuffix("No such file or directory"))
+        }
+        if complaints.isEmpty { return true }
+        throw StoreError.unavailable(fileSystem: name, operation: "chown", path: base,
+                                     reason: String(complaints.first ?? "exit \(result.exitStatus.map(String.init) ?? "?")"))
+    }
+
     // MARK: - Errors
 
     /// An SSH error as the store layer's: SFTP statuses with an errno
@@ -346,6 +364,12 @@ final class SFTPDirectory: StoreDirectory {
     var readsManyFiles: Bool { fileSystem.fetchesWithTar }
 
     var writesManyFiles: Bool { fileSystem.fetchesWithTar }
+
+    var changesManyOwners: Bool { fileSystem.canChangeOwners }
+
+    func changeOwners(_ paths: [String], uid: UInt32, gid: UInt32, missingIsFine: Bool) throws -> Bool {
+        try fileSystem.changeOwners(base: path, paths: paths, uid: uid, gid: gid, missingIsFine: missingIsFine)
+    }
 
     func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool {
         try fileSystem.store(files, in: absolute(staging))

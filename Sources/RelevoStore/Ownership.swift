@@ -133,6 +133,24 @@ public enum Ownership {
             if skipMissing { return }
             throw StoreError.io(path: location.relative, operation: "open directory", errno: ENOENT)
         }
+        // Where the file system can, in one request per owner and 500
+        // entries (`chown -h` over SSH): the entries are the ones the walk
+        // just found, regular files and directories only, and a link
+        // planted since would have its own owner changed, never its target's.
+        if directory.changesManyOwners {
+            var byOwner: [Owner: [String]] = [:]
+            for change in changes { byOwner[change.to, default: []].append(change.path) }
+            var done = true
+            for (owner, paths) in byOwner.sorted(by: { ($0.key.uid, $0.key.gid) < ($1.key.uid, $1.key.gid) }) where done {
+                var start = 0
+                while start < paths.count, done {
+                    let batch = Array(paths[start..<min(start + 500, paths.count)])
+                    done = try directory.changeOwners(batch, uid: owner.uid, gid: owner.gid, missingIsFine: skipMissing)
+                    start += batch.count
+                }
+            }
+            if done { return }
+        }
         let directories = DirectoryCache(base: directory)
         for change in changes {
             if change.path.isEmpty {

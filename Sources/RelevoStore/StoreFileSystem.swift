@@ -54,6 +54,13 @@ public protocol StoreDirectory: AnyObject {
     /// when this file system cannot (the default); an error leaves whatever
     /// was written in `staging` for the caller to remove.
     func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool
+    /// Whether `changeOwners` can change many entries in one request here.
+    var changesManyOwners: Bool { get }
+    /// Gives the entries at `paths` (relative to this directory; `""` is
+    /// this directory), never following a link, to `uid:gid` in one
+    /// request. With `missingIsFine`, an entry that no longer exists is
+    /// skipped. False when this file system cannot (the default).
+    func changeOwners(_ paths: [String], uid: UInt32, gid: UInt32, missingIsFine: Bool) throws -> Bool
     /// The SHA-256 (lowercase hex) of the regular files at `paths` (relative
     /// to this directory, as a walk from it names them), computed on the
     /// host that holds them, so that a census does not pull every byte
@@ -138,6 +145,8 @@ public struct FetchedFile: Sendable {
 extension StoreDirectory {
     public var readsManyFiles: Bool { false }
     public var writesManyFiles: Bool { false }
+    public var changesManyOwners: Bool { false }
+    public func changeOwners(_ paths: [String], uid: UInt32, gid: UInt32, missingIsFine: Bool) throws -> Bool { false }
     public func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool { false }
     public func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? { nil }
     public func digests(of paths: [String]) throws -> [String: String]? { nil }

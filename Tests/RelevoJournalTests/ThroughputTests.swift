@@ -4,7 +4,7 @@ import RelevoEngine
 @testable import RelevoJournal
 
 /// A measurement, not an assertion: how long N intent+result pairs take with
-/// synchronous=FULL (two fsync'd commits each). Off by default; run with
+/// the journal's durability rule (a synced intent, an unsynced result). Off by default; run with
 /// `RELEVO_JOURNAL_BENCH=10000 swift test --filter ThroughputTests`.
 @Suite struct ThroughputTests {
     static let pairs = Int(ProcessInfo.processInfo.environment["RELEVO_JOURNAL_BENCH"] ?? "") ?? 0

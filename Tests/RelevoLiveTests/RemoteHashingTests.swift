@@ -38,6 +38,33 @@ import TestbedSupport
                            timeout: 10, name: side.lowercased())
     }
 
+    /// `chown` of a Maildir over SSH is one command per owner; undo gives
+    /// every entry its owner back, skipping what is gone since.
+    @Test func ownersChangeInOneCommandAndComeBack() throws {
+        let bed = IsolatedTestbed(name: "chown")
+        try bed.up()
+        defer { bed.down() }
+        let oldRoot = bed["RELEVO_OLD_ROOT"]
+        let base = try makeMaildir(oldRoot)
+        let pool = SSHPool()
+        defer { pool.closeAll() }
+        let fs = SFTPFileSystem(client: try pool.sftp(for: try endpoint(bed, "OLD")), name: "neon")
+        let location = try StoreRoot(oldRoot, on: fs).location("hashuser")
+        #expect(try fs.openDirectory(absolute: base, display: "hashuser").changesManyOwners)
+        let vmail = try fs.owner(user: "vmail", group: "vmail")
+        let before = try Ownership.currentOwners(of: location)
+        let report = try Ownership.change(location, to: vmail)
+        #expect(report.applied)
+        #expect(report.changes.count == before.count, "every entry was root's")
+        #expect(try Ownership.currentOwners(of: location).allSatisfy { $0.owner == vmail })
+
+        try FileManager.default.removeItem(atPath: base + "/-n")
+        try Ownership.restore(report, in: location)
+        let after = try Ownership.currentOwners(of: location)
+        #expect(after.count == before.count - 1)
+        #expect(after.allSatisfy { $0.owner.uid == 0 && $0.owner.gid == 0 })
+    }
+
     @Test func aBatchOfMessagesComesInOneTarAndACopyBetweenHostsUsesIt() throws {
         let bed = IsolatedTestbed(name: "batch")
         try bed.up()
