@@ -207,6 +207,7 @@ public actor Engine {
                                  finished: (SetMember, PipelineResult, Double) -> Bool) async throws {
         try await withThrowingTaskGroup(of: (SetMember, PipelineResult, Double, Int).self) { group in
             var free = Array((0..<concurrency).reversed())
+            let executors = (0..<concurrency).map { LaneExecutor(lane: $0) }
             var next = 0
             var stop = false
             var canaryInFlight = false
@@ -220,7 +221,7 @@ public actor Engine {
                     canaryInFlight = alone
                     let lane = free.removeLast()
                     let startedAt = elapsed()
-                    group.addTask {
+                    group.addTask(executorPreference: executors[lane]) {
                         let result = try await EngineLane.$current.withValue(lane) {
                             try await self.runPipeline(phase, member: member, start: startedAt)
                         }
