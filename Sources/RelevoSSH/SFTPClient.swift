@@ -158,7 +158,10 @@ public final class SFTPClient: @unchecked Sendable {
                 libssh2_sftp_open_ex(sftp, p, length, 0, 0, LIBSSH2_SFTP_OPENDIR)
             }
             guard let handle else { throw openFailureLocked("list", directory) }
-            defer { _ = libssh2_sftp_close_handle(handle) }
+            // Not after a failure that closed the session: freeing it freed
+            // the handle too (closing it then crashed, seen when a host's
+            // sshd was killed during a listing).
+            defer { _ = session.ifOpenLocked { _ in libssh2_sftp_close_handle(handle) } }
             var entries: [(name: String, bytes: [UInt8], attributes: FileAttributes)] = []
             var buffer = [CChar](repeating: 0, count: 4096)
             while true {

@@ -65,6 +65,32 @@ import TestbedSupport
         #expect(after.allSatisfy { $0.owner.uid == 0 && $0.owner.gid == 0 })
     }
 
+    /// The host's sshd killed while a long listing is under way is an
+    /// error, not a crash (the listing's handle was closed after the
+    /// failure had already freed the session with it).
+    @Test func aServerKilledDuringAListingIsAnError() throws {
+        let bed = IsolatedTestbed(name: "listkill")
+        try bed.up()
+        defer { bed.down() }
+        let big = bed["RELEVO_OLD_ROOT"] + "/big"
+        try FileManager.default.createDirectory(atPath: big, withIntermediateDirectories: true)
+        for i in 0..<40000 { FileManager.default.createFile(atPath: big + "/message-\(i)-with-a-long-enough-name", contents: nil) }
+        let pool = SSHPool()
+        defer { pool.closeAll() }
+        let client = try pool.sftp(for: try endpoint(bed, "OLD"))
+        let sshd = try #require(bed.pid("sshd-neon"))
+        let killer = Thread {
+            usleep(60_000)
+            killTree(sshd)
+        }
+        killer.start()
+        var failed = false
+        for _ in 0..<20 where !failed {
+            do { _ = try client.list(big) } catch { failed = true }
+        }
+        #expect(failed, "the listing after the kill fails with an error")
+    }
+
     @Test func aBatchOfMessagesComesInOneTarAndACopyBetweenHostsUsesIt() throws {
         let bed = IsolatedTestbed(name: "batch")
         try bed.up()
