@@ -135,6 +135,16 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
         return made
     }
 
+    public override func runCommand(_ argv: [String], on host: String) throws -> (exitStatus: Int32?, detail: String)? {
+        let result: CommandResult
+        do {
+            result = try run(argv, on: host)
+        } catch {
+            throw StepFailure("\(host): \(error)")
+        }
+        return (result.exitStatus, result.stderrText.split(separator: "\n").first.map(String.init) ?? result.signal ?? "")
+    }
+
     /// Runs an argument vector on a host (never through a shell's parsing).
     public func run(_ argv: [String], on host: String) throws -> CommandResult {
         try pool.run(argv, on: try sshEndpoint(host: host))

@@ -44,6 +44,7 @@ extension PlanEnvironment {
         case "ldap-import": return try ldapImport(step)
         case "ldap-modify": return try ldapModify(step)
         case "smtp-send": return try smtpSend(step)
+        case "run-command": return try runCommandStep(step, "run")
         case "wait":
             if case .duration(let d)? = step["for"] { return StepOutcome(status: .done, seconds: d) }
             return StepOutcome(status: .done)
@@ -130,6 +131,9 @@ extension PlanEnvironment {
             }
             return StepOutcome(status: .done, evidence: "deleted \(added.count) entries",
                                seconds: Double(added.count) * timing.directoryOperation)
+        case "run-command":
+            guard case .list? = step["undo"] else { return StepOutcome(status: .done, evidence: "nothing to reverse (no undo command)") }
+            return try runCommandStep(step, "undo")
         case "ldap-modify":
             guard let at = step["at"]?.string, let entryText = step["entry"]?.string else { return StepOutcome(status: .done) }
             var mods: [Modification] = []
@@ -234,6 +238,23 @@ extension PlanEnvironment {
             throw StepFailure("copy stopped half way (injected): \(kept.copied.count) of \(all.count) files", partial: outcome)
         }
         return outcome
+    }
+
+    /// A `run-command` step's `run` (or, on undo, its `undo`) vector on its host.
+    func runCommandStep(_ step: BoundStep, _ field: String) throws -> StepOutcome {
+        guard let host = step["on"]?.string, case .list(let items)? = step[field] else {
+            throw StepFailure("incomplete run-command")
+        }
+        let argv = items.compactMap(\.string)
+        let shown = argv.joined(separator: " ")
+        let expected: Int32 = { if case .int(let n)? = step["expect-exit"], field == "run" { return Int32(n) } else { return 0 } }()
+        guard let result = try runCommand(argv, on: host) else {
+            return StepOutcome(status: .done, evidence: "\(host): `\(shown)` (recorded, not run, in a dry run)", seconds: timing.probe)
+        }
+        guard result.exitStatus == expected else {
+            throw StepFailure("\(host): `\(shown)` exited \(result.exitStatus.map(String.init) ?? "by a signal"), expected \(expected)\(result.detail.isEmpty ? "" : ": " + result.detail)")
+        }
+        return StepOutcome(status: .done, evidence: "\(host): `\(shown)` exited \(expected)", seconds: timing.probe)
     }
 
     func chown(_ step: BoundStep) throws -> StepOutcome {

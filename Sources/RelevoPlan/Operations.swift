@@ -58,6 +58,14 @@ public enum Operations {
                   "Delete a tree from a store (no inverse: needs an on-failure contingency).", [
             ParamSpec("path", .storePath, required: true, "STORE:PATH"),
         ]),
+        Operation("run-command", scope: .either, changes: true,
+                  inverse: "run the `undo` argument vector, when one is given (a command without one has nothing to reverse, e.g. `doveadm kick`)",
+                  "Run a command on a host over SSH, e.g. `postfix reload` or `doveadm kick ${uid}` after a redirect. An argument vector, never parsed by a shell: values from the plan or the directory stay single arguments. An exit status other than `expect-exit` fails the step. A dry run records it without running it.", [
+            ParamSpec("on", .host, required: true, "the host"),
+            ParamSpec("run", .list(.template), required: true, "the argument vector, e.g. [doveadm, kick, \"${uid}\"]"),
+            ParamSpec("expect-exit", .int(min: 0), "the expected exit status (default 0)"),
+            ParamSpec("undo", .list(.template), "the argument vector that reverses it, run by undo (default: none)"),
+        ]),
         Operation("smtp-send", scope: .either, "Send a probe message through an SMTP element.", [
             ParamSpec("via", .element([.smtp]), required: true, "the SMTP element"),
             ParamSpec("to", .email, required: true, "recipient"),

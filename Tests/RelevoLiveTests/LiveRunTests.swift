@@ -105,6 +105,35 @@ import TestbedSupport
         #expect(kills >= 5, "the runs were really killed (\(kills) kills)")
     }
 
+    /// A `run-command` step runs its argument vector on the host for each
+    /// user (a value with shell metacharacters stays one argument), and
+    /// undo runs its `undo` vector for the user undone only.
+    @Test func aRunCommandStepRunsOnTheHostAndUndoReversesIt() throws {
+        let bed = try LiveBed("runcmd")
+        defer { bed.tearDown() }
+        let text = try String(contentsOfFile: livePlan, encoding: .utf8)
+        let step = """
+              - chown:    { path: "store-xalumno:${store}" }
+              - run-command: { on: xalumno, run: [touch, "${env:RELEVO_NEW_ROOT}/ran-${uid}; echo x"], undo: [rm, "--", "${env:RELEVO_NEW_ROOT}/ran-${uid}; echo x"] }
+        """
+        let plan = bed.work + "/run-command.yaml"
+        let changed = text.replacingOccurrences(of: "      - chown:    { path: \"store-xalumno:${store}\" }\n", with: step + "\n")
+        try #require(changed != text)
+        try changed.write(toFile: plan, atomically: true, encoding: .utf8)
+
+        let run = try bed.run(plan: plan)
+        #expect(run.status == 0, "\(run)")
+        let root = bed["RELEVO_NEW_ROOT"]
+        let ran = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0.hasPrefix("ran-") }
+        #expect(ran.count == 20, "one file per user, each name one argument: \(ran.prefix(3))")
+        #expect(ran.contains("ran-ceres; echo x"))
+
+        let undo = try bed.relevo(["undo", plan, "--journal", bed.journal, "--set", "ceres", "--yes"])
+        #expect(undo.status == 0, "\(undo)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/ran-ceres; echo x"), "undo ran the undo vector")
+        #expect(FileManager.default.fileExists(atPath: root + "/ran-icovilla; echo x"), "and only for that user")
+    }
+
     @Test func theOldHostGoingDownMidRunUndoesTheUserAndHalts() throws {
         let bed = try LiveBed("sshdown")
         defer { bed.tearDown() }
