@@ -135,14 +135,14 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
         return made
     }
 
-    public override func runCommand(_ argv: [String], on host: String) throws -> (exitStatus: Int32?, detail: String)? {
+    public override func runCommand(_ argv: [String], on host: String) throws -> (exitStatus: Int32?, signal: String?, firstError: String)? {
         let result: CommandResult
         do {
             result = try run(argv, on: host)
         } catch {
             throw StepFailure("\(host): \(error)")
         }
-        return (result.exitStatus, result.stderrText.split(separator: "\n").first.map(String.init) ?? result.signal ?? "")
+        return (result.exitStatus, result.signal, result.stderrText.split(separator: "\n").first.map(String.init) ?? "")
     }
 
     /// Runs an argument vector on a host (never through a shell's parsing).
@@ -234,25 +234,6 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
 
     public override func protocolGate(_ step: BoundStep) throws -> StepOutcome? {
         switch step.operation.name {
-        case "remote-command":
-            guard let host = step["on"]?.string, case .list(let items)? = step["run"] else {
-                return StepOutcome(status: .failed, evidence: "incomplete remote-command")
-            }
-            let argv = items.compactMap(\.string)
-            let expected: Int32 = { if case .int(let n)? = step["expect-exit"] { return Int32(n) } else { return 0 } }()
-            let result: CommandResult
-            do {
-                result = try run(argv, on: host)
-            } catch {
-                return StepOutcome(status: .failed, evidence: "\(host): \(error)")
-            }
-            let shown = argv.joined(separator: " ")
-            if result.exitStatus == expected {
-                return StepOutcome(status: .done, evidence: "\(host): `\(shown)` exited \(expected)")
-            }
-            let err = result.stderrText.split(separator: "\n").first.map { ": \($0)" } ?? ""
-            return StepOutcome(status: .failed,
-                               evidence: "\(host): `\(shown)` exited \(result.exitStatus.map(String.init) ?? result.signal ?? "?"), expected \(expected)\(err)")
         default:
             // Mail gates on RelevoMail (LiveMail.swift); any other (http-get)
             // fails rather than pass unchecked.

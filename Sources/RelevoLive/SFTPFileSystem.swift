@@ -135,13 +135,13 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     /// then differs from the other side's and fails the gate.
     func digests(base: String, paths: [String]) throws -> [String: String]? {
         if lock.withLock({ hashingUnavailable }) { return nil }
-        let prefix = base.hasSuffix("/") ? base : base + "/"
+        let prefix = Self.prefix(base)
         var digests: [String: String] = [:]
         var start = 0
         while start < paths.count {
             let batch = Array(paths[start..<min(start + 512, paths.count)])
             start += batch.count
-            let result = try run(["sha256sum", "--zero", "--"] + batch.map { prefix + $0 })
+            let result = try runTool(["sha256sum", "--zero", "--"] + batch.map { prefix + $0 })
             if result.exitStatus == 127 || result.exitStatus == nil
                 || (!result.succeeded && result.stdout.isEmpty && result.stderrText.contains("option")) {
                 lock.withLock { hashingUnavailable = true }
@@ -180,19 +180,16 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     /// and the archive is not used at all. nil when the host has no GNU tar.
     func fetch(base: String, paths: [String]) throws -> [String: FetchedFile]? {
         guard fetchesWithTar, !paths.isEmpty else { return paths.isEmpty ? [:] : nil }
-        // LC_ALL=C: tar's complaints are read below, in English.
-        let result = try run(["env", "LC_ALL=C", "tar", "-c", "-f", "-", "--format=posix", "--no-recursion",
-                              "--numeric-owner", "-C", base, "--"] + paths)
+        let result = try runTool(["tar", "-c", "-f", "-", "--format=posix", "--no-recursion",
+                                  "--numeric-owner", "-C", base, "--"] + paths)
         if result.exitStatus == 127 || (result.exitStatus == 64 || result.stderrText.contains("unrecognized option")
                                         || result.stderrText.contains("invalid option")) {
             lock.withLock { tarUnavailable = true }
             return nil
         }
         if !result.succeeded {
-            let complaints = result.stderrText.split(separator: "\n").filter {
-                !$0.hasSuffix("Cannot stat: No such file or directory")
-                    && !$0.hasSuffix("Exiting with failure status due to previous errors")
-            }
+            let complaints = Self.complaints(result, except: ["Cannot stat: No such file or directory",
+                                                              "Exiting with failure status due to previous errors"])
             guard result.exitStatus == 2, complaints.isEmpty else { return [:] }
         }
         let entries: [TarEntry]
@@ -225,8 +222,8 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
             TarWriter.File(name: $0.name, mode: $0.file.status.mode & 0o777, mtime: $0.file.status.mtime,
                            atime: $0.file.status.atime, bytes: $0.file.bytes)
         })
-        let result = try run(["env", "LC_ALL=C", "tar", "-x", "-f", "-", "--no-same-owner", "--no-overwrite-dir",
-                              "-C", directory], stdin: archive)
+        let result = try runTool(["tar", "-x", "-f", "-", "--no-same-owner", "--no-overwrite-dir", "-C", directory],
+                                 stdin: archive)
         return result.succeeded
     }
 
@@ -235,18 +232,29 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     /// path that no longer exists is not an error. False when the command
     /// is not there; any other failure is an error naming chown's complaint.
     func changeOwners(base: String, paths: [String], uid: UInt32, gid: UInt32, missingIsFine: Bool) throws -> Bool {
-        let prefix = base.hasSuffix("/") ? base : base + "/"
-        let argv = ["env", "LC_ALL=C", "chown", "-h", "--", "\(uid):\(gid)"] + paths.map { $0.isEmpty ? base : prefix + $0 }
-        let result = try run(argv)
+        let prefix = Self.prefix(base)
+        let result = try runTool(["chown", "-h", "--", "\(uid):\(gid)"] + paths.map { $0.isEmpty ? base : prefix + $0 })
         if result.succeeded { return true }
         if result.exitStatus == 127 { return false }
-        let complaints = result.stderrText.split(separator: "\n").filter {
-            !(missingIsFine && $0.hasSuffix("No such file or directory"))
-        }
+        let complaints = Self.complaints(result, except: missingIsFine ? ["No such file or directory"] : [])
         if complaints.isEmpty { return true }
         throw StoreError.unavailable(fileSystem: name, operation: "chown", path: base,
                                      reason: String(complaints.first ?? "exit \(result.exitStatus.map(String.init) ?? "?")"))
     }
+
+    /// A tool on the host with its messages in English (`env LC_ALL=C`), so
+    /// that what is read of its standard error is the same on every host.
+    private func runTool(_ argv: [String], stdin: [UInt8]? = nil) throws -> CommandResult {
+        try run(["env", "LC_ALL=C"] + argv, stdin: stdin)
+    }
+
+    /// The lines of a command's standard error that end in none of `expected`.
+    private static func complaints(_ result: CommandResult, except expected: [String]) -> [Substring] {
+        result.stderrText.split(separator: "\n").filter { line in !expected.contains { line.hasSuffix($0) } }
+    }
+
+    /// `base` with one trailing slash, to prefix relative paths.
+    private static func prefix(_ base: String) -> String { base.hasSuffix("/") ? base : base + "/" }
 
     // MARK: - Errors
 
@@ -389,16 +397,7 @@ final class SFTPDirectory: StoreDirectory {
     func makeDirectory(_ name: String, mode: UInt32) throws -> (handle: any StoreDirectory, created: Bool) {
         // Most directories a pass asks for exist already: one lstat answers
         // (a mkdir that fails would cost two more round trips).
-        if let existing = try status(name) {
-            switch existing.kind {
-            case .directory:
-                return (SFTPDirectory(fileSystem: fileSystem, path: absolute(name), displayPath: display(name)), false)
-            case .regularFile:
-                throw StoreError.notADirectory(display(name))
-            default:
-                throw StoreError.refused([Refusal(path: display(name), reason: .specialFile(existing.kind))])
-            }
-        }
+        if let existing = try openDirectoryIfPresent(name) { return (existing, false) }
         let created = try attempt("mkdir", name) { try client.makeDirectory(absolute(name), mode: 0o700) }
         guard let handle = try openDirectoryIfPresent(name) else {
             throw StoreError.io(path: display(name), operation: "mkdir", errno: ENOENT)

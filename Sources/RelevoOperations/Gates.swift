@@ -89,6 +89,8 @@ extension PlanEnvironment {
             return entry.strings(attribute).contains(expect)
                 ? pass("\(attribute): \(expect)", timing.directoryOperation)
                 : fail("\(attribute) is \(entry.strings(attribute)), expected \(expect)", timing.directoryOperation)
+        case "remote-command":
+            return try commandOutcome(step, "run") ?? pass("nothing to check in a dry run", 0)
         default:
             if let outcome = try protocolGate(step) { return outcome }
             return fail("\(step.operation.name) cannot be checked by this environment", 0)

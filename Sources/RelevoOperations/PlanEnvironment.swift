@@ -85,10 +85,11 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
     /// passes with "nothing to check").
     open func protocolGate(_ step: BoundStep) throws -> StepOutcome? { nil }
 
-    /// Runs an argument vector on a plan host (`run-command` steps); nil
-    /// when this environment does not run commands (the dry run records
-    /// the step instead).
-    open func runCommand(_ argv: [String], on host: String) throws -> (exitStatus: Int32?, detail: String)? { nil }
+    /// Runs an argument vector on a plan host (`run-command` steps,
+    /// `remote-command` gates): its exit status, or the signal that ended it,
+    /// and the first line of its standard error. Nil when this environment
+    /// runs no commands (the dry run records the step instead).
+    open func runCommand(_ argv: [String], on host: String) throws -> (exitStatus: Int32?, signal: String?, firstError: String)? { nil }
 
     /// Whether `chown` changes owners (live) or only records what it would
     /// change (the dry run, whose scratch trees are not the real hosts).

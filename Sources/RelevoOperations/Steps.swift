@@ -242,19 +242,34 @@ extension PlanEnvironment {
 
     /// A `run-command` step's `run` (or, on undo, its `undo`) vector on its host.
     func runCommandStep(_ step: BoundStep, _ field: String) throws -> StepOutcome {
+        guard let outcome = try commandOutcome(step, field) else {
+            var shown = ""
+            if case .list(let items)? = step[field] { shown = items.compactMap(\.string).joined(separator: " ") }
+            return StepOutcome(status: .done, evidence: "\(step["on"]?.string ?? ""): `\(shown)` (recorded, not run, in a dry run)",
+                               seconds: timing.probe)
+        }
+        if outcome.status != .done { throw StepFailure(outcome.evidence) }
+        return outcome
+    }
+
+    /// The argument vector `field` of a `run-command` step or a
+    /// `remote-command` gate, run on the host `on`: done when it exits with
+    /// `expect-exit` (0 by default; an undo vector must exit 0), failed
+    /// otherwise, nil where commands are not run.
+    func commandOutcome(_ step: BoundStep, _ field: String) throws -> StepOutcome? {
         guard let host = step["on"]?.string, case .list(let items)? = step[field] else {
-            throw StepFailure("incomplete run-command")
+            return StepOutcome(status: .failed, evidence: "incomplete \(step.operation.name)")
         }
         let argv = items.compactMap(\.string)
         let shown = argv.joined(separator: " ")
         let expected: Int32 = { if case .int(let n)? = step["expect-exit"], field == "run" { return Int32(n) } else { return 0 } }()
-        guard let result = try runCommand(argv, on: host) else {
-            return StepOutcome(status: .done, evidence: "\(host): `\(shown)` (recorded, not run, in a dry run)", seconds: timing.probe)
+        guard let result = try runCommand(argv, on: host) else { return nil }
+        if result.exitStatus == expected {
+            return StepOutcome(status: .done, evidence: "\(host): `\(shown)` exited \(expected)", seconds: timing.probe)
         }
-        guard result.exitStatus == expected else {
-            throw StepFailure("\(host): `\(shown)` exited \(result.exitStatus.map(String.init) ?? "by a signal"), expected \(expected)\(result.detail.isEmpty ? "" : ": " + result.detail)")
-        }
-        return StepOutcome(status: .done, evidence: "\(host): `\(shown)` exited \(expected)", seconds: timing.probe)
+        let ended = result.exitStatus.map { "exited \($0)" } ?? "ended by \(result.signal ?? "a signal")"
+        return StepOutcome(status: .failed, evidence: "\(host): `\(shown)` \(ended), expected \(expected)"
+                               + (result.firstError.isEmpty ? "" : ": " + result.firstError), seconds: timing.probe)
     }
 
     func chown(_ step: BoundStep) throws -> StepOutcome {

@@ -192,38 +192,33 @@ public struct MaildirCopier: Sendable {
         var batch: [MaildirMessage] = []
         var bytes: UInt64 = 0
         let destinationTop = try destinations.directory("", create: false)
+        func copyAlone(_ message: MaildirMessage, fetched: FetchedFile? = nil) throws {
+            do {
+                if let fetched {
+                    try place(message, fetched, destinations, &report)
+                } else {
+                    let (folder, name) = try sources.parent(of: message.file.path, create: false)
+                    try copyMessage(message, from: folder, named: name, into: destinations, &report)
+                }
+            } catch let error as StoreError where error.isNotFound {
+                report.vanished.append(message.file.path)
+            }
+        }
         func flush() throws {
             guard !batch.isEmpty else { return }
             let fetched = try sourceDirectory.readFiles(batch.map(\.file.path)) ?? [:]
             var alone = batch
             if destinationTop.writesManyFiles && !options.syncFiles && fetched.count > 1 {
-                let together = batch.filter { fetched[$0.file.path] != nil }
                 alone = batch.filter { fetched[$0.file.path] == nil }
-                try placeTogether(together, fetched, destinations, &report)
+                try placeTogether(batch.filter { fetched[$0.file.path] != nil }, fetched, destinations, &report)
             }
-            for message in alone {
-                do {
-                    if let file = fetched[message.file.path] {
-                        try place(message, file, destinations, &report)
-                    } else {
-                        let (folder, name) = try sources.parent(of: message.file.path, create: false)
-                        try copyMessage(message, from: folder, named: name, into: destinations, &report)
-                    }
-                } catch let error as StoreError where error.isNotFound {
-                    report.vanished.append(message.file.path)
-                }
-            }
+            for message in alone { try copyAlone(message, fetched: fetched[message.file.path]) }
             batch.removeAll()
             bytes = 0
         }
         for message in messages {
             if message.file.size > 1 << 20 {
-                do {
-                    let (folder, name) = try sources.parent(of: message.file.path, create: false)
-                    try copyMessage(message, from: folder, named: name, into: destinations, &report)
-                } catch let error as StoreError where error.isNotFound {
-                    report.vanished.append(message.file.path)
-                }
+                try copyAlone(message)
                 continue
             }
             if batch.count == 256 || bytes + message.file.size > 4 << 20 { try flush() }
