@@ -37,7 +37,12 @@ public struct MaildirCopier: Sendable {
     /// One pass. Throws `StoreError.refused` (nothing written) when the
     /// source holds a link or special file; any later error is
     /// `StoreError.interrupted` carrying what was completed.
-    public func copy() throws -> CopyReport {
+    public func copy() throws -> CopyReport { try copy(removingLeftovers: true) }
+
+    /// One pass; `removingLeftovers`: first clear what a killed copy left in
+    /// the destination's `tmp/` folders (once per copy is enough: while this
+    /// run holds its journal's lock no other Relevo writes there).
+    private func copy(removingLeftovers: Bool) throws -> CopyReport {
         try checkSeparate(source, destination)
         guard let sourceDirectory = try source.open() else {
             throw StoreError.io(path: source.relative, operation: "open directory", errno: 2 /* ENOENT */)
@@ -49,7 +54,7 @@ public struct MaildirCopier: Sendable {
         let top = try destination.openCreating()
         report.createdDirectories = top.created
         do {
-            try pass(sourceDirectory, sourceCensus, top.handle, &report)
+            try pass(sourceDirectory, sourceCensus, top.handle, &report, removingLeftovers: removingLeftovers)
         } catch let error as StoreError {
             throw StoreError.interrupted(partial: report, cause: error)
         }
@@ -61,7 +66,11 @@ public struct MaildirCopier: Sendable {
     /// the destination caught up. An error after the first pass is
     /// `interrupted` with all passes so far merged (for `removeCopied`).
     public func copyUntilStable(maxPasses: Int = 5) throws -> [CopyReport] {
-        try repeatUntilStable(maxPasses: maxPasses, pass: copy)
+        var first = true
+        return try repeatUntilStable(maxPasses: maxPasses) {
+            defer { first = false }
+            return try copy(removingLeftovers: first)
+        }
     }
 
     /// Deletes from the destination exactly the files `report` says were
@@ -81,7 +90,7 @@ public struct MaildirCopier: Sendable {
     // MARK: - One pass
 
     private func pass(_ sourceDirectory: DirectoryHandle, _ sourceCensus: MaildirCensus,
-                      _ destinationDirectory: DirectoryHandle, _ report: inout CopyReport) throws {
+                      _ destinationDirectory: DirectoryHandle, _ report: inout CopyReport, removingLeftovers: Bool) throws {
         let destinationCensus = try MaildirCensus.scan(
             destinationDirectory, location: destination,
             options: CensusOptions(allowHardLinks: true, hashContents: false))
@@ -98,7 +107,7 @@ public struct MaildirCopier: Sendable {
                 _ = try destinations.directory(folder.isEmpty ? sub : folder + "/" + sub, create: true)
             }
             let tmp = try destinations.directory(folder.isEmpty ? "tmp" : folder + "/tmp", create: true)
-            _ = try removeLeftoverTemporaries(in: tmp)
+            if removingLeftovers { _ = try removeLeftoverTemporaries(in: tmp) }
         }
 
         // Messages absent from the destination are copied after the others
