@@ -91,7 +91,9 @@ enum RunPreparation {
         let journal: SQLiteJournal
         let info: RunInfo
         do {
-            journal = try SQLiteJournal(path: journalPath)
+            // A dry run's world (its scratch copy) is not synced to disk, so
+            // its journal need not be either (see SQLiteJournal.Durability).
+            journal = try SQLiteJournal(path: journalPath, durability: mode == "simulate" ? .process : .disk)
             info = try journal.open(run: RunInfo(mode: mode, planName: plan.name, planDigest: digest,
                                                  startedAt: Date(), seed: seed, holder: holder))
         } catch let error as JournalError {

@@ -34,7 +34,8 @@ extension Engine {
         var t = start
         let records = try journal.records(phase: name, set: member?.key)
         if !records.isEmpty { emit(.resumed, at: t, phase: name, set: member?.key) }
-        try journal.setState(phase: name, set: member?.key, .running, detail: encoded(member))
+        let memberDetail = encoded(member)
+        try journal.setState(phase: name, set: member?.key, .running, detail: memberDetail)
         emit(.setStarted, at: t, phase: name, set: member?.key)
 
         var completed: [(BoundStep, StepOutcome)] = []
@@ -140,7 +141,7 @@ extension Engine {
             }
             completed.append((bound, outcome))
         }
-        try journal.setState(phase: name, set: member?.key, .migrated, detail: encoded(member))
+        try journal.setState(phase: name, set: member?.key, .migrated, detail: memberDetail)
         emit(.setMigrated, at: t, phase: name, set: member?.key)
         return PipelineResult(state: .migrated, end: t, message: "")
     }
@@ -246,12 +247,14 @@ extension Engine {
     }
 
     private func encode(_ values: [String: String]) -> String {
+        if values.isEmpty { return "{}" }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return (try? encoder.encode(values)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     private func decode(_ text: String) -> [String: String] {
-        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+        if text == "{}" { return [:] }
+        return (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
     }
 }

@@ -20,6 +20,7 @@ final class Scratch: @unchecked Sendable {
     private let lock = NSLock()
     private var directories: [String: MemoryDirectory] = [:]
     private var dns: [String: String] = [:]
+    private var roots: [String: StoreRoot] = [:]
 
     struct SetupError: Error, CustomStringConvertible {
         var description: String
@@ -128,13 +129,16 @@ final class Scratch: @unchecked Sendable {
         lock.withLock { directories[element] }
     }
 
-    /// Applies a change and appends it to the element's change log (made
-    /// durable before returning: the effect a crash can leave behind).
+    /// Applies a change and appends it to the element's change log (written
+    /// before returning, so a killed run's resume replays it; not synced, as
+    /// nothing of the scratch world is: see `SQLiteJournal.Durability`).
     func change(_ element: String, _ record: LDIFChangeRecord) throws {
         try lock.withLock {
-            guard var d = directories[element] else { throw SetupError(description: "no directory '\(element)'") }
-            try d.apply(.change(record))
-            directories[element] = d
+            guard directories[element] != nil else { throw SetupError(description: "no directory '\(element)'") }
+            // In place: a copy would duplicate every entry for each change.
+            // `apply` validates before it changes anything, so a refused
+            // change leaves the directory as it was.
+            try directories[element]!.apply(.change(record))
             let text = LDIFWriter(includeVersion: false).write([.change(record)])
             try append(text + "\n", to: url("directories", "\(element).changes.ldif"))
         }
@@ -145,20 +149,23 @@ final class Scratch: @unchecked Sendable {
         defer { try? handle.close() }
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(text.utf8))
-        try handle.synchronize()
     }
 
     // MARK: - Hosts, files, DNS, notifications
 
-    /// The store root of a store element, inside its host's folder.
+    /// The store root of a store element, inside its host's folder
+    /// (created on first use; steps ask for it several times per set).
     func storeRoot(_ element: String) throws -> StoreRoot {
+        if let known = lock.withLock({ roots[element] }) { return known }
         guard let e = plan.element(element), e.kind.isStore, let host = e.host?.name,
               let rootPath = e.parameters["root"]?.string else {
             throw SetupError(description: "'\(element)' is not a store on a host")
         }
         let path = url("hosts", host).appendingPathComponent(String(rootPath.dropFirst())).path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return try StoreRoot(path)
+        let root = try StoreRoot(path)
+        lock.withLock { roots[element] = root }
+        return root
     }
 
     /// A local file of a global step, inside SCRATCH/files (paths are

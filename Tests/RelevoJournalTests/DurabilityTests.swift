@@ -78,6 +78,26 @@ import RelevoEngine
         #expect(try reader.query("SELECT count(*) FROM steps") { $0.int64(0) } == [1], "a refused write leaves nothing")
     }
 
+    /// `.disk` syncs every write but results; `.process` (a dry run's)
+    /// commits the same writes, visible at once, and syncs none.
+    @Test(arguments: [SQLiteJournal.Durability.disk, .process])
+    func durabilityDecidesTheSyncsNotTheCommits(_ durability: SQLiteJournal.Durability) throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let journal = try SQLiteJournal(path: dir.path("run.journal"), durability: durability)
+        _ = try journal.open(run: RunInfo(mode: "simulate", planName: "p", planDigest: "d", startedAt: Date(), seed: 1, holder: "t"))
+        defer { try? journal.close() }
+        let reader = try Database(path: dir.path("run.journal"), readOnly: true)
+        for (i, set) in ["ana", "bob", "cy"].enumerated() {
+            let key = StepKey(phase: "users", set: set, index: 0, operation: "copy")
+            try journal.recordIntent(key, detail: "copy")
+            try journal.recordResult(key, outcome: StepOutcome(status: .done, bytes: 1))
+            try journal.setState(phase: "users", set: set, .migrated, detail: nil)
+            #expect(try reader.query("SELECT count(status) FROM steps") { $0.int64(0) } == [Int64(i + 1)])
+        }
+        #expect(journal.syncCount == (durability == .disk ? 6 : 0))
+    }
+
     /// The same, seen from another process: the sqlite3 shell, when installed.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3")))
     func aReturnedResultIsVisibleToAnotherProcess() throws {
