@@ -334,8 +334,8 @@ struct PlanBuilder {
 
     // MARK: Phases
 
-    static let phaseKeys = ["name", "after", "for-each", "where", "canary", "concurrency", "rehearsal",
-                            "steps", "gates", "on-failure"]
+    static let phaseKeys = ["name", "after", "for-each", "where", "canary", "concurrency", "batch",
+                            "rehearsal", "steps", "gates", "on-failure"]
 
     mutating func phase(_ node: YAMLNode) -> Phase? {
         guard let f = reader.fields(node, in: "a phase", known: Self.phaseKeys, required: ["name"]),
@@ -347,6 +347,7 @@ struct PlanBuilder {
         if let w = f["where"] { p.condition = condition(w.value, ctx) }
         if let c = f["canary"] { p.canary = reader.int(c.value, "'canary' of \(ctx)", min: 0) }
         if let c = f["concurrency"] { p.concurrency = reader.int(c.value, "'concurrency' of \(ctx)", min: 1) }
+        if let b = f["batch"] { p.batch = reader.int(b.value, "'batch' of \(ctx)", min: 1) }
         if let r = f["rehearsal"] { p.rehearsal = reader.bool(r.value, "'rehearsal' of \(ctx)") ?? false }
         let before = reader.diagnostics.count
         if let s = f["steps"] { p.steps = steps(s.value, gates: false, ctx) }

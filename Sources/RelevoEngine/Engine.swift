@@ -155,19 +155,31 @@ public actor Engine {
             return result.state == .waiting
         }
 
+        // The units that run: a canary alone, then batches of the phase's
+        // `batch` consecutive members (one each without it).
+        let size = max(phase.batch ?? 1, 1)
+        var batches: [[SetMember]] = []
+        for member in todo {
+            if member.index >= canary, let last = batches.last, last.count < size, last[0].index >= canary {
+                batches[batches.count - 1].append(member)
+            } else {
+                batches.append([member])
+            }
+        }
+
         if options.realTime {
-            try await runConcurrently(phase, todo, canary: canary, concurrency: concurrency, finished: finished)
+            try await runConcurrently(phase, batches, canary: canary, concurrency: concurrency, finished: finished)
             clock = max(clock, elapsed())
         } else {
             // The timeline: a canary waits for everything before it; other
-            // sets take the first free lane. A set that would start after the
-            // run halted is not started (it was not in flight).
+            // batches take the first free lane. A batch that would start
+            // after the run halted is not started (it was not in flight).
             var lanes = [Double](repeating: clock, count: concurrency)
             var haltAt: Double?
-            for member in todo {
+            for members in batches {
                 let startAt: Double
                 let lane: Int
-                if member.index < canary {
+                if members[0].index < canary {
                     startAt = lanes.max() ?? clock
                     lane = -1
                 } else {
@@ -177,16 +189,19 @@ public actor Engine {
                 if let h = haltAt, startAt >= h { break }
                 if halted != nil && haltAt == nil { break }
                 if waiting != nil { break }
-                let result = try await runPipeline(phase, member: member, start: startAt)
+                let results = try await runBatch(phase, members: members, start: startAt)
+                let end = results.map(\.end).max() ?? startAt
                 if lane < 0 {
-                    lanes = lanes.map { _ in result.end }
+                    lanes = lanes.map { _ in end }
                 } else {
-                    lanes[lane] = result.end
+                    lanes[lane] = end
                 }
-                if finished(member, result, startedAt: startAt) {
+                var stop = false
+                for (member, result) in zip(members, results) where finished(member, result, startedAt: startAt) {
                     haltAt = haltAt ?? result.end
-                    if result.state == .waiting { break }
+                    if result.state == .waiting { stop = true }
                 }
+                if stop { break }
             }
             clock = lanes.max() ?? clock
         }
@@ -198,14 +213,15 @@ public actor Engine {
                                     seconds: clock - start, setSeconds: setSeconds))
     }
 
-    /// A live run's per-set phase: up to `concurrency` sets at once, each in
-    /// its own `EngineLane`; a canary runs alone, after every set before it
-    /// has finished. Once the run halts (or waits for an approval) no set
-    /// starts; the sets in flight then finish, each through its own gates
-    /// and contingency, as the dry run's timeline models it.
-    private func runConcurrently(_ phase: Phase, _ todo: [SetMember], canary: Int, concurrency: Int,
+    /// A live run's per-set phase: up to `concurrency` batches (sets,
+    /// without `batch:`) at once, each in its own `EngineLane`; a canary runs
+    /// alone, after everything before it has finished. Once the run halts
+    /// (or waits for an approval) nothing starts; the batches in flight then
+    /// finish, each member through its own gates and contingency, as the
+    /// dry run's timeline models it.
+    private func runConcurrently(_ phase: Phase, _ batches: [[SetMember]], canary: Int, concurrency: Int,
                                  finished: (SetMember, PipelineResult, Double) -> Bool) async throws {
-        try await withThrowingTaskGroup(of: (SetMember, PipelineResult, Double, Int).self) { group in
+        try await withThrowingTaskGroup(of: ([SetMember], [PipelineResult], Double, Int).self) { group in
             var free = Array((0..<concurrency).reversed())
             let executors = (0..<concurrency).map { LaneExecutor(lane: $0) }
             var next = 0
@@ -213,26 +229,26 @@ public actor Engine {
             var canaryInFlight = false
             while true {
                 // Start what may start now.
-                while next < todo.count, !stop, halted == nil, waiting == nil, !canaryInFlight {
-                    let member = todo[next]
-                    let alone = member.index < canary
+                while next < batches.count, !stop, halted == nil, waiting == nil, !canaryInFlight {
+                    let members = batches[next]
+                    let alone = members[0].index < canary
                     guard free.count >= (alone ? concurrency : 1) else { break }
                     next += 1
                     canaryInFlight = alone
                     let lane = free.removeLast()
                     let startedAt = elapsed()
                     group.addTask(executorPreference: executors[lane]) {
-                        let result = try await EngineLane.$current.withValue(lane) {
-                            try await self.runPipeline(phase, member: member, start: startedAt)
+                        let results = try await EngineLane.$current.withValue(lane) {
+                            try await self.runBatch(phase, members: members, start: startedAt)
                         }
-                        return (member, result, startedAt, lane)
+                        return (members, results, startedAt, lane)
                     }
                 }
                 // Then wait for one to finish, until none is in flight.
-                guard let (member, result, startedAt, lane) = try await group.next() else { break }
+                guard let (members, results, startedAt, lane) = try await group.next() else { break }
                 free.append(lane)
-                if member.index < canary { canaryInFlight = false }
-                if finished(member, result, startedAt) { stop = true }
+                if members[0].index < canary { canaryInFlight = false }
+                for (member, result) in zip(members, results) where finished(member, result, startedAt) { stop = true }
             }
         }
     }

@@ -23,6 +23,16 @@ public protocol Environment: Sendable {
     /// far, for the inverse) when it fails.
     func perform(_ step: BoundStep, prepared: [String: String]) async throws -> StepOutcome
 
+    /// Performs one step for every member of a batch (a phase's `batch:`),
+    /// one result per step in the same order; an error fails that member's
+    /// step only. An environment that can do one operation for many members
+    /// (one command, one stream) overrides the default, which performs them
+    /// one after another.
+    func perform(batch: [(step: BoundStep, prepared: [String: String])]) async -> [Result<StepOutcome, any Error>]
+
+    /// Evaluates one gate for every member of a batch, likewise.
+    func gate(batch: [BoundStep]) async -> [Result<StepOutcome, any Error>]
+
     /// After a crash: is the effect of a step that has an intent but no
     /// result in place? Read the real state back, never assume.
     func isDone(_ step: BoundStep, prepared: [String: String]) async throws -> Bool
@@ -35,6 +45,24 @@ public protocol Environment: Sendable {
 
     /// Sends an alert to a notify target.
     func notify(_ target: NotifyTarget, message: String) async throws -> Double
+}
+
+extension Environment {
+    public func perform(batch: [(step: BoundStep, prepared: [String: String])]) async -> [Result<StepOutcome, any Error>] {
+        var results: [Result<StepOutcome, any Error>] = []
+        for (step, prepared) in batch {
+            do { results.append(.success(try await perform(step, prepared: prepared))) } catch { results.append(.failure(error)) }
+        }
+        return results
+    }
+
+    public func gate(batch: [BoundStep]) async -> [Result<StepOutcome, any Error>] {
+        var results: [Result<StepOutcome, any Error>] = []
+        for step in batch {
+            do { results.append(.success(try await gate(step))) } catch { results.append(.failure(error)) }
+        }
+        return results
+    }
 }
 
 /// A failed step, with what it did before failing (for its inverse).

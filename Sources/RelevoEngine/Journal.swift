@@ -20,6 +20,13 @@ public protocol JournalStore: AnyObject, Sendable {
     func recordIntent(_ key: StepKey, detail: String) throws
     /// Records its result (durable before returning).
     func recordResult(_ key: StepKey, outcome: StepOutcome) throws
+    /// The intents of one step for every member of a batch, in one durable
+    /// write where the store can (the default records them one by one: a
+    /// crash in between leaves some intents without effects, which resume
+    /// reads back as it does any intent without a result).
+    func recordIntents(_ intents: [(key: StepKey, detail: String)]) throws
+    /// Their results, likewise.
+    func recordResults(_ results: [(key: StepKey, outcome: StepOutcome)]) throws
     /// The records of one scope (a global phase, or one set in a phase), in order.
     func records(phase: String, set: String?) throws -> [StepRecord]
 
@@ -39,6 +46,16 @@ public protocol JournalStore: AnyObject, Sendable {
     /// An approval given by an operator (or by `--approve` in a dry run).
     func recordApproval(name: String, by: String) throws
     func approvals() throws -> [String]
+}
+
+extension JournalStore {
+    public func recordIntents(_ intents: [(key: StepKey, detail: String)]) throws {
+        for intent in intents { try recordIntent(intent.key, detail: intent.detail) }
+    }
+
+    public func recordResults(_ results: [(key: StepKey, outcome: StepOutcome)]) throws {
+        for result in results { try recordResult(result.key, outcome: result.outcome) }
+    }
 }
 
 /// What identifies a run and the plan it executes.

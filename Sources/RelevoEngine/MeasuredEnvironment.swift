@@ -44,6 +44,42 @@ public struct MeasuredEnvironment: Environment {
         try await timed { try await inner.perform(step, prepared: prepared) }
     }
 
+    /// The batch's wall-clock time, shared equally by its members (so the
+    /// members' seconds add up to it).
+    public func perform(batch: [(step: BoundStep, prepared: [String: String])]) async -> [Result<StepOutcome, any Error>] {
+        shared(await timedBatch { await inner.perform(batch: batch) })
+    }
+
+    public func gate(batch: [BoundStep]) async -> [Result<StepOutcome, any Error>] {
+        shared(await timedBatch { await inner.gate(batch: batch) })
+    }
+
+    private func timedBatch(_ body: () async -> [Result<StepOutcome, any Error>]) async -> ([Result<StepOutcome, any Error>], Double) {
+        let start = ContinuousClock.now
+        let results = await body()
+        return (results, seconds(since: start))
+    }
+
+    private func shared(_ measured: ([Result<StepOutcome, any Error>], Double)) -> [Result<StepOutcome, any Error>] {
+        let (results, total) = measured
+        let each = results.isEmpty ? 0 : total / Double(results.count)
+        return results.map { result in
+            switch result {
+            case .success(var outcome):
+                outcome.seconds = each
+                return .success(outcome)
+            case .failure(var failure as StepFailure):
+                if var partial = failure.partial {
+                    partial.seconds = each
+                    failure.partial = partial
+                }
+                return .failure(failure)
+            case .failure(let error):
+                return .failure(error)
+            }
+        }
+    }
+
     public func isDone(_ step: BoundStep, prepared: [String: String]) async throws -> Bool {
         try await inner.isDone(step, prepared: prepared)
     }

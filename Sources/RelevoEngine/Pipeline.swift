@@ -25,125 +25,195 @@ extension PipelineResult.State {
 
 extension Engine {
     /// Runs a phase's steps then gates for one member (or once, for a
-    /// global phase), starting at `start` on the timeline. Completed steps
-    /// found in the journal are not repeated; a step with an intent and no
-    /// result is read back from the real state. On failure, the phase's
-    /// contingency runs.
+    /// global phase), starting at `start` on the timeline.
     func runPipeline(_ phase: Phase, member: SetMember?, start: Double) async throws -> PipelineResult {
+        try await runBatch(phase, members: [member], start: start)[0]
+    }
+
+    /// Runs a phase's steps then gates for the members of one batch (one
+    /// member, or `nil` once for a global phase), starting at `start` on the
+    /// timeline: each step for every member still in the batch, then the
+    /// next. Completed steps found in the journal are not repeated; a step
+    /// with an intent and no result is read back from the real state. A
+    /// member whose step or gate fails leaves the batch and its contingency
+    /// runs for it alone. One result per member, in order.
+    ///
+    /// A batch shares one clock: a step's members are done one after
+    /// another as far as the timeline knows (their seconds add up), unless
+    /// the environment did them as one operation and says so by the seconds
+    /// it charges each.
+    func runBatch(_ phase: Phase, members: [SetMember?], start: Double) async throws -> [PipelineResult] {
         let name = phase.name.name
         var t = start
-        let records = try journal.records(phase: name, set: member?.key)
-        if !records.isEmpty { emit(.resumed, at: t, phase: name, set: member?.key) }
-        let memberDetail = encoded(member)
-        try journal.setState(phase: name, set: member?.key, .running, detail: memberDetail)
-        emit(.setStarted, at: t, phase: name, set: member?.key)
+        struct Member {
+            let member: SetMember?
+            let records: [StepRecord]
+            let detail: String?
+            var completed: [(BoundStep, StepOutcome)] = []
+            var result: PipelineResult?
+            var key: String? { member?.key }
+        }
+        var batch: [Member] = []
+        for member in members {
+            let records = try journal.records(phase: name, set: member?.key)
+            if !records.isEmpty { emit(.resumed, at: t, phase: name, set: member?.key) }
+            batch.append(Member(member: member, records: records, detail: encoded(member)))
+        }
+        try setStates(name, batch.map { ($0.key, SetState.running, $0.detail) })
+        for m in batch { emit(.setStarted, at: t, phase: name, set: m.key) }
 
-        var completed: [(BoundStep, StepOutcome)] = []
         let pipeline = phase.steps + phase.gates
         for (index, step) in pipeline.enumerated() {
-            let bound: BoundStep
-            do {
-                bound = try Binder.bind(step, index: index, phase: phase, member: member, plan: plan)
-            } catch {
-                return try await fail(phase, member: member, at: t, step: nil, partial: nil, completed: completed,
-                                      message: "\(step.operation.name): \(error)")
-            }
-            let record = records.first { $0.key.index == index && !$0.key.undo }
-            if let outcome = record?.outcome, outcome.status == .done {
-                // Resuming: a switch done earlier must still be in place.
-                if let conflict = try await readBackConflict(bound, outcome: outcome) {
-                    let message = "\(conflict); relevo stops here and changes nothing (fix it, or undo this set)"
-                    try journal.setState(phase: name, set: member?.key, .failed, detail: encoded(member))
-                    emit(.setFailed, at: t, phase: name, set: member?.key, operation: bound.operation.name, message: message)
-                    return PipelineResult(state: .failed, end: t, message: message, conflict: true)
-                }
-                completed.append((bound, outcome))
-                continue
-            }
-            if let outcome = record?.outcome, outcome.status == .failed {
-                // Failed before the crash: its contingency may not have finished.
-                return try await fail(phase, member: member, at: t, step: bound, partial: outcome, completed: completed,
-                                      message: outcome.evidence)
-            }
-            if bound.operation.name == "approve" {
-                let approvalName = bound["name"]?.string ?? name
-                guard try approved(approvalName, message: bound["message"]?.string ?? "") else {
-                    waiting = approvalName
-                    return PipelineResult(state: .waiting, end: t, message: "waiting for approval '\(approvalName)'")
-                }
-                try journal.recordIntent(bound.key, detail: "approve \(approvalName)")
-                try journal.recordResult(bound.key, outcome: StepOutcome(status: .done, evidence: "approved"))
-                emit(.approved, at: t, phase: name, set: member?.key, operation: "approve", message: approvalName)
-                continue
-            }
-
-            var prepared: [String: String] = [:]
-            if let record, record.outcome == nil {
-                // In flight when the run stopped: read the real state back.
-                prepared = decode(record.detail)
-                if !bound.isGate, try await env.isDone(bound, prepared: prepared) {
-                    let outcome = StepOutcome(status: .done, undo: prepared, evidence: "found done on resume")
-                    try journal.recordResult(bound.key, outcome: outcome)
-                    completed.append((bound, outcome))
-                    emit(.stepDone, at: t, phase: name, set: member?.key, operation: bound.operation.name,
-                         message: "found done on resume")
+            // What each member still in the batch does at this step.
+            var acting: [(member: Int, bound: BoundStep, prepared: [String: String])] = []
+            for i in batch.indices where batch[i].result == nil {
+                let member = batch[i].member
+                let bound: BoundStep
+                do {
+                    bound = try Binder.bind(step, index: index, phase: phase, member: member, plan: plan)
+                } catch {
+                    let r = try await fail(phase, member: member, at: t, step: nil, partial: nil, completed: batch[i].completed,
+                                           message: "\(step.operation.name): \(error)")
+                    (t, batch[i].result) = (r.end, r)
                     continue
                 }
-            } else if !bound.isGate {
-                do {
-                    prepared = try await env.prepare(bound)
-                } catch {
-                    return try await fail(phase, member: member, at: t, step: bound, partial: nil, completed: completed,
-                                          message: "\(bound.operation.name): \(error)")
+                let record = batch[i].records.first { $0.key.index == index && !$0.key.undo }
+                if let outcome = record?.outcome, outcome.status == .done {
+                    // Resuming: a switch done earlier must still be in place.
+                    if let conflict = try await readBackConflict(bound, outcome: outcome) {
+                        let message = "\(conflict); relevo stops here and changes nothing (fix it, or undo this set)"
+                        try journal.setState(phase: name, set: member?.key, .failed, detail: batch[i].detail)
+                        emit(.setFailed, at: t, phase: name, set: member?.key, operation: bound.operation.name, message: message)
+                        batch[i].result = PipelineResult(state: .failed, end: t, message: message, conflict: true)
+                        continue
+                    }
+                    batch[i].completed.append((bound, outcome))
+                    continue
                 }
+                if let outcome = record?.outcome, outcome.status == .failed {
+                    // Failed before the crash: its contingency may not have finished.
+                    let r = try await fail(phase, member: member, at: t, step: bound, partial: outcome,
+                                           completed: batch[i].completed, message: outcome.evidence)
+                    (t, batch[i].result) = (r.end, r)
+                    continue
+                }
+                if bound.operation.name == "approve" {
+                    let approvalName = bound["name"]?.string ?? name
+                    guard try approved(approvalName, message: bound["message"]?.string ?? "") else {
+                        waiting = approvalName
+                        batch[i].result = PipelineResult(state: .waiting, end: t, message: "waiting for approval '\(approvalName)'")
+                        continue
+                    }
+                    try journal.recordIntent(bound.key, detail: "approve \(approvalName)")
+                    try journal.recordResult(bound.key, outcome: StepOutcome(status: .done, evidence: "approved"))
+                    emit(.approved, at: t, phase: name, set: member?.key, operation: "approve", message: approvalName)
+                    continue
+                }
+                var prepared: [String: String] = [:]
+                if let record, record.outcome == nil {
+                    // In flight when the run stopped: read the real state back.
+                    prepared = decode(record.detail)
+                    if !bound.isGate, try await env.isDone(bound, prepared: prepared) {
+                        let outcome = StepOutcome(status: .done, undo: prepared, evidence: "found done on resume")
+                        try journal.recordResult(bound.key, outcome: outcome)
+                        batch[i].completed.append((bound, outcome))
+                        emit(.stepDone, at: t, phase: name, set: member?.key, operation: bound.operation.name,
+                             message: "found done on resume")
+                        continue
+                    }
+                } else if !bound.isGate {
+                    do {
+                        prepared = try await env.prepare(bound)
+                    } catch {
+                        let r = try await fail(phase, member: member, at: t, step: bound, partial: nil,
+                                               completed: batch[i].completed, message: "\(bound.operation.name): \(error)")
+                        (t, batch[i].result) = (r.end, r)
+                        continue
+                    }
+                }
+                acting.append((i, bound, prepared))
             }
-            try journal.recordIntent(bound.key, detail: encode(prepared))
+            guard !acting.isEmpty else { continue }
 
-            var outcome: StepOutcome
-            do {
-                outcome = bound.isGate ? try await env.gate(bound) : try await env.perform(bound, prepared: prepared)
-            } catch {
-                // Whatever the environment throws (a host unreachable, a
-                // directory down) fails the step: the contingency runs.
-                let failure = error as? StepFailure ?? StepFailure("\(error)")
-                var partial = failure.partial ?? StepOutcome(status: .failed)
-                partial.status = .failed
-                partial.evidence = failure.message
-                partial.undo.merge(prepared) { current, _ in current }
-                try journal.recordResult(bound.key, outcome: partial)
-                t += partial.seconds
-                emit(bound.isGate ? .gateFailed : .stepFailed, at: t, phase: name, set: member?.key,
-                     operation: bound.operation.name, message: failure.message)
-                if bound.isGate { summary.gates.failed += 1 }
-                return try await fail(phase, member: member, at: t, step: bound, partial: partial, completed: completed,
-                                      message: "\(bound.operation.name): \(failure.message)")
-            }
-            options.hooks.afterEffect(bound.key, member?.index ?? -1)
-            outcome.undo.merge(prepared) { current, _ in current }
-            try journal.recordResult(bound.key, outcome: outcome)
-            t += outcome.seconds
-            summary.bytes += outcome.bytes
-            summary.messages += outcome.messages
-            if bound.isGate {
-                if outcome.status == .failed {
-                    summary.gates.failed += 1
-                    emit(.gateFailed, at: t, phase: name, set: member?.key, operation: bound.operation.name,
-                         message: outcome.evidence)
-                    return try await fail(phase, member: member, at: t, step: bound, partial: nil, completed: completed,
-                                          message: "gate \(bound.operation.name): \(outcome.evidence)")
+            // One write of intents, the effects, one write of results.
+            try journal.recordIntents(acting.map { ($0.bound.key, encode($0.prepared)) })
+            let isGate = acting[0].bound.isGate
+            let results = isGate ? await env.gate(batch: acting.map(\.bound))
+                : await env.perform(batch: acting.map { ($0.bound, $0.prepared) })
+            var outcomes: [StepOutcome] = []
+            var failures: [StepFailure?] = []
+            for (a, result) in zip(acting, results) {
+                switch result {
+                case .success(var outcome):
+                    options.hooks.afterEffect(a.bound.key, batch[a.member].member?.index ?? -1)
+                    outcome.undo.merge(a.prepared) { current, _ in current }
+                    outcomes.append(outcome)
+                    failures.append(nil)
+                case .failure(let error):
+                    // Whatever the environment throws (a host unreachable, a
+                    // directory down) fails the step: the contingency runs.
+                    let failure = error as? StepFailure ?? StepFailure("\(error)")
+                    var partial = failure.partial ?? StepOutcome(status: .failed)
+                    partial.status = .failed
+                    partial.evidence = failure.message
+                    partial.undo.merge(a.prepared) { current, _ in current }
+                    outcomes.append(partial)
+                    failures.append(failure)
                 }
-                summary.gates.passed += 1
-                emit(.gatePassed, at: t, phase: name, set: member?.key, operation: bound.operation.name,
-                     message: outcome.evidence)
-            } else {
-                emit(.stepDone, at: t, phase: name, set: member?.key, operation: bound.operation.name,
-                     message: outcome.evidence, bytes: outcome.bytes)
             }
-            completed.append((bound, outcome))
+            try journal.recordResults(zip(acting, outcomes).map { ($0.bound.key, $1) })
+
+            for ((i, bound, _), (outcome, failure)) in zip(acting, zip(outcomes, failures)) {
+                let member = batch[i].member
+                t += outcome.seconds
+                if let failure {
+                    emit(bound.isGate ? .gateFailed : .stepFailed, at: t, phase: name, set: member?.key,
+                         operation: bound.operation.name, message: failure.message)
+                    if bound.isGate { summary.gates.failed += 1 }
+                    let r = try await fail(phase, member: member, at: t, step: bound, partial: outcome,
+                                           completed: batch[i].completed, message: "\(bound.operation.name): \(failure.message)")
+                    (t, batch[i].result) = (r.end, r)
+                    continue
+                }
+                summary.bytes += outcome.bytes
+                summary.messages += outcome.messages
+                if bound.isGate {
+                    if outcome.status == .failed {
+                        summary.gates.failed += 1
+                        emit(.gateFailed, at: t, phase: name, set: member?.key, operation: bound.operation.name,
+                             message: outcome.evidence)
+                        let r = try await fail(phase, member: member, at: t, step: bound, partial: nil,
+                                               completed: batch[i].completed, message: "gate \(bound.operation.name): \(outcome.evidence)")
+                        (t, batch[i].result) = (r.end, r)
+                        continue
+                    }
+                    summary.gates.passed += 1
+                    emit(.gatePassed, at: t, phase: name, set: member?.key, operation: bound.operation.name,
+                         message: outcome.evidence)
+                } else {
+                    emit(.stepDone, at: t, phase: name, set: member?.key, operation: bound.operation.name,
+                         message: outcome.evidence, bytes: outcome.bytes)
+                }
+                batch[i].completed.append((bound, outcome))
+            }
         }
-        try journal.setState(phase: name, set: member?.key, .migrated, detail: memberDetail)
-        emit(.setMigrated, at: t, phase: name, set: member?.key)
-        return PipelineResult(state: .migrated, end: t, message: "")
+        let migrated = batch.indices.filter { batch[$0].result == nil }
+        try setStates(name, migrated.map { (batch[$0].key, SetState.migrated, batch[$0].detail) })
+        for i in migrated {
+            emit(.setMigrated, at: t, phase: name, set: batch[i].key)
+            batch[i].result = PipelineResult(state: .migrated, end: t, message: "")
+        }
+        return batch.map { $0.result! }
+    }
+
+    /// The states of a batch's members in one write (one member, or a
+    /// global phase: `setState`).
+    private func setStates(_ phase: String, _ states: [(set: String?, state: SetState, detail: String?)]) throws {
+        if states.count == 1, let only = states.first {
+            try journal.setState(phase: phase, set: only.set, only.state, detail: only.detail)
+        } else if !states.isEmpty {
+            try journal.setStates(phase: phase, states.map { ($0.set ?? "", $0.state, $0.detail) })
+        }
     }
 
     /// The contingency: undo the completed steps (and the failed one's

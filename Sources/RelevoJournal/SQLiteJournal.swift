@@ -222,23 +222,15 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     // MARK: Steps
 
     public func recordIntent(_ key: StepKey, detail: String) throws {
+        try write { db in try Self.intent(key, detail: detail, now: Date().timeIntervalSinceReferenceDate, in: db) }
+    }
+
+    /// One transaction, one sync, for all of them: all or none.
+    public func recordIntents(_ intents: [(key: StepKey, detail: String)]) throws {
+        guard !intents.isEmpty else { return }
+        let now = Date().timeIntervalSinceReferenceDate
         try write { db in
-            let now = Date().timeIntervalSinceReferenceDate
-            if let existing = try Self.step(key, in: db) {
-                try Self.checkOperation(key, existing.key.operation)
-                if let status = existing.outcome?.status {
-                    throw JournalError.storage("\(Self.describe(key)) already has a result (\(status.rawValue)): it cannot be started again")
-                }
-                try db.run("""
-                    UPDATE steps SET detail = ?5, intent_at = ?6, intents = intents + 1
-                    WHERE phase = ?1 AND set_key = ?2 AND idx = ?3 AND undo = ?4
-                    """, Self.keyValues(key) + [.text(detail), .real(now)])
-            } else {
-                try db.run("""
-                    INSERT INTO steps (phase, set_key, idx, undo, operation, detail, intent_at)
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                    """, Self.keyValues(key) + [.text(key.operation), .text(detail), .real(now)])
-            }
+            for intent in intents { try Self.intent(intent.key, detail: intent.detail, now: now, in: db) }
         }
     }
 
@@ -246,24 +238,55 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         // Committed without a sync: the next intent's sync (always before
         // the next action) makes it durable with it.
         try write(synced: false) { db in
-            guard let existing = try Self.step(key, in: db) else {
-                throw JournalError.storage("\(Self.describe(key)) has no intent: a result must follow its intent")
-            }
-            try Self.checkOperation(key, existing.key.operation)
-            if let stored = existing.outcome {
-                if stored == outcome { return }
-                throw JournalError.storage("\(Self.describe(key)) already has a different result (\(stored.status.rawValue))")
+            try Self.result(key, outcome: outcome, now: Date().timeIntervalSinceReferenceDate, in: db)
+        }
+    }
+
+    /// One transaction for all of them (not synced, as `recordResult`).
+    public func recordResults(_ results: [(key: StepKey, outcome: StepOutcome)]) throws {
+        guard !results.isEmpty else { return }
+        let now = Date().timeIntervalSinceReferenceDate
+        try write(synced: false) { db in
+            for result in results { try Self.result(result.key, outcome: result.outcome, now: now, in: db) }
+        }
+    }
+
+    private static func intent(_ key: StepKey, detail: String, now: Double, in db: Database) throws {
+        if let existing = try step(key, in: db) {
+            try checkOperation(key, existing.key.operation)
+            if let status = existing.outcome?.status {
+                throw JournalError.storage("\(describe(key)) already has a result (\(status.rawValue)): it cannot be started again")
             }
             try db.run("""
-                UPDATE steps SET status = ?5, undo_json = ?6, evidence = ?7, bytes = ?8, messages = ?9,
-                                 seconds = ?10, result_at = ?11
+                UPDATE steps SET detail = ?5, intent_at = ?6, intents = intents + 1
                 WHERE phase = ?1 AND set_key = ?2 AND idx = ?3 AND undo = ?4
-                """, Self.keyValues(key) + [
-                    .text(outcome.status.rawValue), .text(try Self.encodeUndo(outcome.undo)),
-                    .text(outcome.evidence), .integer(outcome.bytes), .integer(Int64(outcome.messages)),
-                    .real(outcome.seconds), .real(Date().timeIntervalSinceReferenceDate),
-                ])
+                """, keyValues(key) + [.text(detail), .real(now)])
+        } else {
+            try db.run("""
+                INSERT INTO steps (phase, set_key, idx, undo, operation, detail, intent_at)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                """, keyValues(key) + [.text(key.operation), .text(detail), .real(now)])
         }
+    }
+
+    private static func result(_ key: StepKey, outcome: StepOutcome, now: Double, in db: Database) throws {
+        guard let existing = try step(key, in: db) else {
+            throw JournalError.storage("\(describe(key)) has no intent: a result must follow its intent")
+        }
+        try checkOperation(key, existing.key.operation)
+        if let stored = existing.outcome {
+            if stored == outcome { return }
+            throw JournalError.storage("\(describe(key)) already has a different result (\(stored.status.rawValue))")
+        }
+        try db.run("""
+            UPDATE steps SET status = ?5, undo_json = ?6, evidence = ?7, bytes = ?8, messages = ?9,
+                             seconds = ?10, result_at = ?11
+            WHERE phase = ?1 AND set_key = ?2 AND idx = ?3 AND undo = ?4
+            """, keyValues(key) + [
+                .text(outcome.status.rawValue), .text(try encodeUndo(outcome.undo)),
+                .text(outcome.evidence), .integer(outcome.bytes), .integer(Int64(outcome.messages)),
+                .real(outcome.seconds), .real(now),
+            ])
     }
 
     /// Steps first, then undo records, each in index order.

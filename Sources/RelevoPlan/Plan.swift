@@ -272,6 +272,9 @@ public struct Phase: Sendable {
     public var condition: Condition?
     public var canary: Int?
     public var concurrency: Int?
+    /// Members taken through the pipeline together, step by step (see
+    /// docs/plan-language.md); nil or 1: one at a time.
+    public var batch: Int?
     public var rehearsal: Bool
     public var steps: [Step]
     public var gates: [Step]

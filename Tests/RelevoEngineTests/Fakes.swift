@@ -13,6 +13,9 @@ final class MemoryJournal: JournalStore, @unchecked Sendable {
     var sets: [String: [(set: String?, state: SetState, detail: String?)]] = [:]
     var log: [EngineEvent] = []
     var approved: [String] = []
+    /// The keys of each `recordIntents` / `recordResults` call, in order.
+    var intentWrites: [[StepKey]] = []
+    var resultWrites: [[StepKey]] = []
 
     func open(run: RunInfo) throws -> RunInfo { lock.withLock { self.run = self.run ?? run; return self.run! } }
     func close() throws {}
@@ -24,6 +27,14 @@ final class MemoryJournal: JournalStore, @unchecked Sendable {
     }
     func recordResult(_ key: StepKey, outcome: StepOutcome) throws {
         lock.withLock { steps[key]?.outcome = outcome }
+    }
+    func recordIntents(_ intents: [(key: StepKey, detail: String)]) throws {
+        lock.withLock { intentWrites.append(intents.map(\.key)) }
+        for intent in intents { try recordIntent(intent.key, detail: intent.detail) }
+    }
+    func recordResults(_ results: [(key: StepKey, outcome: StepOutcome)]) throws {
+        lock.withLock { resultWrites.append(results.map(\.key)) }
+        for result in results { try recordResult(result.key, outcome: result.outcome) }
     }
     func records(phase: String, set: String?) throws -> [StepRecord] {
         lock.withLock {
@@ -132,7 +143,8 @@ func checkedPlan(_ text: String) throws -> (Plan, PlanGraph) {
     return (plan, graph)
 }
 
-func plan(onFailure: String = "{ undo: true, notify: ops, then: halt }", canary: Int = 0, concurrency: Int = 1) -> String {
+func plan(onFailure: String = "{ undo: true, notify: ops, then: halt }", canary: Int = 0, concurrency: Int = 1,
+          batch: Int = 1) -> String {
     """
     relevo: 1
     plan: fake
@@ -169,6 +181,7 @@ func plan(onFailure: String = "{ undo: true, notify: ops, then: halt }", canary:
         where: host == old
         canary: \(canary)
         concurrency: \(concurrency)
+        batch: \(batch)
         steps:
           - redirect: { point: mailhost, to: new }
           - copy: { from: "store-old:${store}", to: "store-new:${store}", until: stable }

@@ -98,6 +98,36 @@ import RelevoEngine
         #expect(journal.syncCount == (durability == .disk ? 6 : 0))
     }
 
+    /// A batch's intents are one write and one sync, all or none; its
+    /// results one write and no sync.
+    @Test func aBatchsIntentsAreOneSyncedWriteAllOrNone() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (journal, _) = try openJournal(dir)
+        defer { try? journal.close() }
+        let keys = ["ana", "bob", "cy"].map { StepKey(phase: "users", set: $0, index: 0, operation: "copy") }
+        let before = journal.syncCount
+        try journal.recordIntents(keys.map { ($0, "copy") })
+        #expect(journal.syncCount == before + 1)
+        try journal.recordResults(keys.map { ($0, StepOutcome(status: .done, bytes: 1)) })
+        #expect(journal.syncCount == before + 1)
+        let reader = try Database(path: dir.path("run.journal"), readOnly: true)
+        #expect(try reader.query("SELECT count(status) FROM steps") { $0.int64(0) } == [3])
+
+        // A second batch whose last intent is refused (a result exists for
+        // it): none of the batch is written.
+        let next = ["ana", "bob"].map { StepKey(phase: "users", set: $0, index: 1, operation: "chown") }
+        #expect(throws: (any Error).self) { try journal.recordIntents(next.map { ($0, "chown") } + [(keys[2], "copy")]) }
+        #expect(try reader.query("SELECT count(*) FROM steps WHERE idx = 1") { $0.int64(0) } == [0])
+        // Results likewise: one without an intent refuses the whole write.
+        try journal.recordIntents(next.map { ($0, "chown") })
+        #expect(throws: (any Error).self) {
+            try journal.recordResults(next.map { ($0, StepOutcome(status: .done)) }
+                                      + [(StepKey(phase: "users", set: "dee", index: 1, operation: "chown"), StepOutcome(status: .done))])
+        }
+        #expect(try reader.query("SELECT count(status) FROM steps WHERE idx = 1") { $0.int64(0) } == [0])
+    }
+
     /// The same, seen from another process: the sqlite3 shell, when installed.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3")))
     func aReturnedResultIsVisibleToAnotherProcess() throws {
