@@ -105,6 +105,7 @@ import RelevoYAML
              at: "\"${x}\""),
         Case(id: "E032", old: "base: \"dc=example\" }", new: "base: \"ou=${uid},dc=example\" }", at: "${uid}"),
         Case(id: "E014", old: "phases:\n", new: "phases:\n  - name: first\n    canary: 3\n    steps: [{ wait: 1s }]\n", at: "first"),
+        Case(id: "E014", old: "phases:\n", new: "phases:\n  - name: first\n    batch: 10\n    steps: [{ wait: 1s }]\n", at: "first"),
         Case(id: "E012", old: "    gates:\n", new: "    gates:\n      - imap-login: { via: imap-new, user: \"${uid}\" }\n", at: "imap-new"),
         Case(id: "E033", old: "to: \"store-new:${store}\"", new: "to: \"store-new:\"", at: "\"store-new:\""),
     ]

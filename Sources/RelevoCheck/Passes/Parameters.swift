@@ -13,6 +13,7 @@ extension CheckPass {
             var perSetKeys: [String] = []
             if phase.canary != nil { perSetKeys.append("canary") }
             if phase.concurrency != nil { perSetKeys.append("concurrency") }
+            if phase.batch != nil { perSetKeys.append("batch") }
             if case .continue = phase.onFailure?.then { perSetKeys.append("an error budget") }
             if !perSetKeys.isEmpty {
                 report(Codes.invalidValue, "phase '\(phase.name.name)' iterates no set: \(perSetKeys.joined(separator: ", ")) has no meaning there",
