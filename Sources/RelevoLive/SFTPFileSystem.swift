@@ -33,6 +33,10 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     private var isRootUser: Bool?
     private var hashingUnavailable = false
     private var tarUnavailable = false
+    /// Commands run on the host so far, by their program (for tests: what
+    /// a batch saves is counted, never timed).
+    private var commandsRun: [String: Int] = [:]
+    func commands(_ program: String) -> Int { lock.withLock { commandsRun[program, default: 0] } }
 
     public init(client: SFTPClient, name: String) {
         self.client = client
@@ -116,6 +120,8 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     }
 
     private func run(_ argv: [String], stdin: [UInt8]? = nil) throws -> CommandResult {
+        let program = argv.first == "env" ? argv.dropFirst().first { !$0.contains("=") } ?? "env" : argv.first ?? ""
+        lock.withLock { commandsRun[program, default: 0] += 1 }
         do {
             return try client.session.run(argv, stdin: stdin)
         } catch let error as SSHError {

@@ -25,12 +25,7 @@ extension PlanEnvironment {
             } catch {
                 return fail("census refused: \(error)", timing.latency)
             }
-            let d = oldCensus.difference(to: newCensus)
-            let seconds = Double(oldCensus.messageCount + newCensus.messageCount) * timing.latency
-            if !d.missing.isEmpty || !d.differentContent.isEmpty {
-                return fail("\(d.missing.count) messages missing, \(d.differentContent.count) differing (first: \((d.missing + d.differentContent).first!))", seconds)
-            }
-            return pass("\(oldCensus.messageCount) messages of the old Maildir in the new one (SHA-256), \(newCensus.messageCount) there in all", seconds)
+            return supersetOutcome(old: oldCensus, new: newCensus)
         case "tree-equal":
             let a = try location(step["a"]), b = try location(step["b"])
             let ca = try TreeCensus.scan(a), cb = try TreeCensus.scan(b)
@@ -95,6 +90,18 @@ extension PlanEnvironment {
             if let outcome = try protocolGate(step) { return outcome }
             return fail("\(step.operation.name) cannot be checked by this environment", 0)
         }
+    }
+
+    /// The `maildir-superset` verdict on two censuses.
+    func supersetOutcome(old oldCensus: MaildirCensus, new newCensus: MaildirCensus) -> StepOutcome {
+        let d = oldCensus.difference(to: newCensus)
+        let seconds = Double(oldCensus.messageCount + newCensus.messageCount) * timing.latency
+        if !d.missing.isEmpty || !d.differentContent.isEmpty {
+            return StepOutcome(status: .failed, evidence: "\(d.missing.count) messages missing, \(d.differentContent.count) differing (first: \((d.missing + d.differentContent).first!))",
+                               seconds: seconds)
+        }
+        return StepOutcome(status: .done, evidence: "\(oldCensus.messageCount) messages of the old Maildir in the new one (SHA-256), \(newCensus.messageCount) there in all",
+                           seconds: seconds)
     }
 
     /// The entry of the user with this address, in the directory of a

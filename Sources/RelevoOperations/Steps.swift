@@ -277,28 +277,39 @@ extension PlanEnvironment {
         guard try location.exists() else {
             throw StepFailure("\(location.relative) does not exist")
         }
-        let ownerText: String = {
-            if let o = step["owner"]?.string { return o }
-            if case .storePath(let store, _)? = step["path"] { return plan.element(store)?.parameters["owner"]?.string ?? "" }
-            return ""
-        }()
+        let ownerText = chownOwnerText(step)
         guard appliesOwnership else {
             let entries = try Ownership.currentOwners(of: location, allowHardLinks: true).count
             return StepOutcome(status: .done, evidence: "\(entries) entries to \(ownerText.isEmpty ? "the store's owner" : ownerText) (recorded, not applied, in a dry run)",
                                seconds: Double(entries) * timing.latency / 10)
         }
-        let parts = ownerText.split(separator: ":", maxSplits: 1).map(String.init)
-        guard let user = parts.first, !user.isEmpty else { throw StepFailure("no owner for \(location.relative): give chown an owner or the store an owner") }
-        let owner = try location.root.fileSystem.owner(user: user, group: parts.count > 1 ? parts[1] : user)
+        let owner = try chownOwner(location, ownerText)
         let report: OwnershipReport
         do {
             report = try Ownership.change(location, to: owner, allowHardLinks: false)
         } catch let error as StoreError {
             throw StepFailure("chown \(location.relative): \(error)")
         }
-        return StepOutcome(status: .done, undo: ["owners": json(report)],
-                           evidence: "\(report.changes.count) entries given to \(ownerText), \(report.unchanged) already were",
-                           seconds: Double(report.changes.count + report.unchanged) * timing.latency / 10)
+        return chownOutcome(report, ownerText)
+    }
+
+    /// The owner a chown step gives (its `owner`, else its store's).
+    func chownOwnerText(_ step: BoundStep) -> String {
+        if let o = step["owner"]?.string { return o }
+        if case .storePath(let store, _)? = step["path"] { return plan.element(store)?.parameters["owner"]?.string ?? "" }
+        return ""
+    }
+
+    func chownOwner(_ location: StoreLocation, _ ownerText: String) throws -> Owner {
+        let parts = ownerText.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let user = parts.first, !user.isEmpty else { throw StepFailure("no owner for \(location.relative): give chown an owner or the store an owner") }
+        return try location.root.fileSystem.owner(user: user, group: parts.count > 1 ? parts[1] : user)
+    }
+
+    func chownOutcome(_ report: OwnershipReport, _ ownerText: String) -> StepOutcome {
+        StepOutcome(status: .done, undo: ["owners": json(report)],
+                    evidence: "\(report.changes.count) entries given to \(ownerText), \(report.unchanged) already were",
+                    seconds: Double(report.changes.count + report.unchanged) * timing.latency / 10)
     }
 
     func ldapExport(_ step: BoundStep) throws -> StepOutcome {

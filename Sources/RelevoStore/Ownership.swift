@@ -179,3 +179,62 @@ public enum Ownership {
         }
     }
 }
+
+extension Ownership {
+    /// `change` for many locations of one store root (a batch of sets): each
+    /// location is walked as `change` walks it, then the owners are changed
+    /// in one request per owner and 500 entries for all of them where the
+    /// file system can (`chown -h` over SSH, on paths below the root).
+    /// Where it cannot, or that request fails, each location's changes are
+    /// applied on its own (changing an owner twice is harmless). One
+    /// result per location: a refusal is that location's failure only.
+    public static func changeMany(_ locations: [(location: StoreLocation, owner: Owner)],
+                                  allowHardLinks: Bool = false) -> [Result<OwnershipReport, any Error>] {
+        func alone(_ item: (location: StoreLocation, owner: Owner)) -> Result<OwnershipReport, any Error> {
+            Result { try change(item.location, to: item.owner, allowHardLinks: allowHardLinks) }
+        }
+        guard locations.count > 1, let first = locations.first?.location,
+              first.root.fileSystem.canChangeOwners,
+              locations.allSatisfy({ $0.location.root == first.root }) else { return locations.map(alone) }
+        var planned: [Result<(records: [OwnerRecord], changes: [OwnerChange]), any Error>] = []
+        var byOwner: [Owner: [String]] = [:]
+        for (location, owner) in locations {
+            let result = Result { () throws -> (records: [OwnerRecord], changes: [OwnerChange]) in
+                let records = try currentOwners(of: location, allowHardLinks: allowHardLinks)
+                return (records, records.filter { $0.owner != owner }.map { OwnerChange(path: $0.path, from: $0.owner, to: owner) })
+            }
+            if case .success(let plan) = result {
+                for change in plan.changes {
+                    byOwner[change.to, default: []].append(change.path.isEmpty ? location.relative : location.relative + "/" + change.path)
+                }
+            }
+            planned.append(result)
+        }
+        var done = true
+        do {
+            let top = try first.root.fileSystem.openDirectory(absolute: first.root.path, display: "")
+            done = top.changesManyOwners
+            for (owner, paths) in byOwner.sorted(by: { ($0.key.uid, $0.key.gid) < ($1.key.uid, $1.key.gid) }) where done {
+                var start = 0
+                while start < paths.count, done {
+                    let batch = Array(paths[start..<min(start + 500, paths.count)])
+                    done = try top.changeOwners(batch, uid: owner.uid, gid: owner.gid, missingIsFine: false)
+                    start += batch.count
+                }
+            }
+        } catch {
+            done = false
+        }
+        return zip(locations, planned).map { item, plan in
+            Result {
+                let (records, changes) = try plan.get()
+                // Not done in one request: each on its own, with the changes
+                // planned from the first walk, so that the report keeps every
+                // entry's owner from before any request (for undo).
+                if !done { try set(changes, in: item.location, allowHardLinks: allowHardLinks) }
+                return OwnershipReport(location: item.location.path, applied: true, changes: changes,
+                                       unchanged: records.count - changes.count)
+            }
+        }
+    }
+}

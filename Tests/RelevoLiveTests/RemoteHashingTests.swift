@@ -176,4 +176,56 @@ import TestbedSupport
         #expect(remote.otherFiles.count == 2)
         #expect(remote.difference(to: local).isComplete)
     }
+
+    /// A batch of Maildirs (a phase's `batch:`): their census is one
+    /// `sha256sum` for all of them, their chown one `chown` per owner, and
+    /// each result is what the Maildir's own would be; a refused Maildir
+    /// fails alone.
+    @Test func aBatchOfMaildirsIsHashedAndChownedInOneCommand() throws {
+        let bed = IsolatedTestbed(name: "batchhash")
+        try bed.up()
+        defer { bed.down() }
+        let oldRoot = bed["RELEVO_OLD_ROOT"]
+        let base = try makeMaildir(oldRoot)
+        for name in ["batch1", "batch2", "batch3"] {
+            let target = oldRoot + "/" + name
+            try FileManager.default.copyItem(atPath: base, toPath: target)
+            try Data(name.utf8).write(to: URL(fileURLWithPath: target + "/cur/1700000009.M9P9.neon:2,S"))
+        }
+        // batch3 holds a link: refused, by itself.
+        try FileManager.default.createSymbolicLink(atPath: oldRoot + "/batch3/cur/1700000010.M1P1.neon:2,S",
+                                                   withDestinationPath: "/etc/passwd")
+        let pool = SSHPool()
+        defer { pool.closeAll() }
+        let fs = SFTPFileSystem(client: try pool.sftp(for: try endpoint(bed, "OLD")), name: "neon")
+        let root = try StoreRoot(oldRoot, on: fs)
+        let locations = try ["batch1", "hashuser", "batch2", "batch3"].map { try root.location($0) }
+
+        let hashed = fs.commands("sha256sum")
+        let results = MaildirCensus.scanMany(locations)
+        #expect(fs.commands("sha256sum") == hashed + 1, "one sha256sum for the batch")
+        for (location, result) in zip(locations.prefix(3), results.prefix(3)) {
+            let census = try result.get()
+            let local = try MaildirCensus.scan(root: oldRoot, relative: location.relative)
+            #expect(census.messageCount == 5 || location.relative == "hashuser")
+            #expect(census.messages.values.allSatisfy { $0.file.sha256 != nil })
+            #expect(census.messages.mapValues(\.file.sha256) == local.messages.mapValues(\.file.sha256))
+            #expect(census.otherFiles.map(\.sha256) == local.otherFiles.map(\.sha256))
+        }
+        #expect(throws: StoreError.self) { try results[3].get() }
+
+        let vmail = try fs.owner(user: "vmail", group: "vmail")
+        let before = try locations.prefix(3).map { try Ownership.currentOwners(of: $0) }
+        let chowned = fs.commands("chown")
+        let reports = Ownership.changeMany(locations.map { ($0, vmail) })
+        #expect(fs.commands("chown") == chowned + 1, "one chown for the batch")
+        #expect(throws: StoreError.self) { try reports[3].get() }
+        for (i, location) in locations.prefix(3).enumerated() {
+            let report = try reports[i].get()
+            #expect(report.applied && report.changes.count == before[i].count)
+            #expect(try Ownership.currentOwners(of: location).allSatisfy { $0.owner == vmail })
+            try Ownership.restore(report, in: location)
+            #expect(try Ownership.currentOwners(of: location).allSatisfy { $0.owner.uid == 0 && $0.owner.gid == 0 })
+        }
+    }
 }
