@@ -52,9 +52,14 @@ final class RunLock {
 
     deinit { release() }
 
-    /// Releases the lock (idempotent). Closing the descriptor releases it.
+    /// Releases the lock (idempotent): unlocked first, then closed. Closing
+    /// alone would leave it held while a child process forked at that moment
+    /// (by another thread) still shares the open file description, until
+    /// that child calls exec; `LOCK_UN` releases it for every holder of the
+    /// description at once.
     func release() {
         guard fd >= 0 else { return }
+        flock(fd, LOCK_UN)
         close(fd)
         fd = -1
     }

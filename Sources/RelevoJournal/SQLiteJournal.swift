@@ -442,7 +442,8 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             }
             open.pending.removeAll()
             open.oldestPending = nil
-            return synced ? dup(open.wal) : -1
+            // Close-on-exec like the original (a plain dup is not).
+            return synced ? fcntl(open.wal, F_DUPFD_CLOEXEC, 0) : -1
         }
         guard synced else { return }
         mutex.withLock { syncs += 1 }

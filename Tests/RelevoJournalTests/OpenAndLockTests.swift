@@ -125,4 +125,30 @@ import RelevoEngine
         let journal = try SQLiteJournal(path: "/nonexistent-relevo-dir/run.journal")
         #expect(throws: JournalError.self) { _ = try journal.open(run: sampleRun()) }
     }
+
+    /// A child forked while the journal was open (by another thread, on its
+    /// way to exec) shares the lock's open file description; closing the
+    /// journal must release the lock anyway.
+    @Test func closeReleasesTheLockEvenWhileAForkedChildSharesIt() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (journal, _) = try openJournal(dir)
+        let child = fork()
+        if child == 0 {
+            // The child holds the descriptors until it exits; only
+            // async-signal-safe calls here.
+            sleep(20)
+            _exit(0)
+        }
+        try #require(child > 0)
+        defer {
+            kill(child, SIGKILL)
+            var status: Int32 = 0
+            waitpid(child, &status, 0)
+        }
+        try journal.close()
+        let again = try SQLiteJournal(path: dir.path("run.journal"))
+        _ = try again.open(run: sampleRun())
+        try again.close()
+    }
 }
