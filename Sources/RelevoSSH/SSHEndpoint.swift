@@ -27,7 +27,9 @@ public struct SSHEndpoint: Sendable, CustomStringConvertible {
     /// sign of life while a command runs). A server that stays silent longer
     /// fails with `SSHError.timeout`. While a command runs, life is shown by
     /// keepalive replies, which libssh2 spaces 2 s or more apart, so there the
-    /// limit is at least 3 s.
+    /// limit is at least 3 s. Where libssh2 itself waits (the handshake,
+    /// opening a channel) it counts whole seconds of `time(2)`, so its
+    /// timeout may end up to a second early (seen: 1.0 s for 2 s).
     public var timeout: Double
     /// A name for messages (for example the plan's host name); defaults to
     /// `user@host:port`.
