@@ -126,6 +126,24 @@ public enum Ownership {
         try set(undo, in: location, allowHardLinks: true, skipMissing: true)
     }
 
+    /// The owners of the paths below `directory` changed in one request per
+    /// owner and 500 paths (`changeOwners`); false as soon as the file system
+    /// says it cannot.
+    private static func changeInRequests(_ byOwner: [Owner: [String]], in directory: DirectoryHandle,
+                                         missingIsFine: Bool) throws -> Bool {
+        for (owner, paths) in byOwner.sorted(by: { ($0.key.uid, $0.key.gid) < ($1.key.uid, $1.key.gid) }) {
+            var start = 0
+            while start < paths.count {
+                let batch = Array(paths[start..<min(start + 500, paths.count)])
+                guard try directory.changeOwners(batch, uid: owner.uid, gid: owner.gid, missingIsFine: missingIsFine) else {
+                    return false
+                }
+                start += batch.count
+            }
+        }
+        return true
+    }
+
     /// Applies `changes`, checking each entry again just before its `lchown`.
     private static func set(_ changes: [OwnerChange], in location: StoreLocation,
                             allowHardLinks: Bool, skipMissing: Bool = false) throws {
@@ -140,16 +158,7 @@ public enum Ownership {
         if directory.changesManyOwners {
             var byOwner: [Owner: [String]] = [:]
             for change in changes { byOwner[change.to, default: []].append(change.path) }
-            var done = true
-            for (owner, paths) in byOwner.sorted(by: { ($0.key.uid, $0.key.gid) < ($1.key.uid, $1.key.gid) }) where done {
-                var start = 0
-                while start < paths.count, done {
-                    let batch = Array(paths[start..<min(start + 500, paths.count)])
-                    done = try directory.changeOwners(batch, uid: owner.uid, gid: owner.gid, missingIsFine: skipMissing)
-                    start += batch.count
-                }
-            }
-            if done { return }
+            if try changeInRequests(byOwner, in: directory, missingIsFine: skipMissing) { return }
         }
         let directories = DirectoryCache(base: directory)
         for change in changes {
@@ -210,18 +219,10 @@ extension Ownership {
             }
             planned.append(result)
         }
-        var done = true
+        var done = false
         do {
             let top = try first.root.fileSystem.openDirectory(absolute: first.root.path, display: "")
-            done = top.changesManyOwners
-            for (owner, paths) in byOwner.sorted(by: { ($0.key.uid, $0.key.gid) < ($1.key.uid, $1.key.gid) }) where done {
-                var start = 0
-                while start < paths.count, done {
-                    let batch = Array(paths[start..<min(start + 500, paths.count)])
-                    done = try top.changeOwners(batch, uid: owner.uid, gid: owner.gid, missingIsFine: false)
-                    start += batch.count
-                }
-            }
+            done = try top.changesManyOwners && changeInRequests(byOwner, in: top, missingIsFine: false)
         } catch {
             done = false
         }
