@@ -142,6 +142,7 @@ struct PlanReport {
         if let after = p.after { parts.append("after " + (after.isEmpty ? "nothing" : after.map(\.name).joined(separator: ", "))) }
         if let c = p.canary { parts.append("canary: the first \(c) one at a time") }
         if let c = p.concurrency { parts.append("up to \(c) at once") }
+        if let b = p.batch, b > 1 { parts.append("in batches of \(b), step by step") }
         if p.rehearsal { parts.append("marked as a rehearsal") }
         return parts.joined(separator: "; ")
     }

@@ -40,6 +40,17 @@ enum RenderSupport {
         }
     }
 
+    @Test func aBatchedPhaseSaysSoInThePlanReport() throws {
+        let folder = PlanFolder()
+        let text = try String(contentsOfFile: RenderSupport.plan, encoding: .utf8)
+            .replacingOccurrences(of: "    concurrency: 4\n    steps:", with: "    concurrency: 4\n    batch: 25\n    steps:")
+            .replacingOccurrences(of: "folder: ../examples/exalumno", with: "folder: \(repositoryRoot.path)/examples/exalumno")
+        let run = relevo(["render", folder.write("batched.yaml", text)])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("up to 4 at once; in batches of 25, step by step"), "\(run.stdout)")
+        #expect(!relevo(["render", RenderSupport.plan]).stdout.contains("in batches of"))
+    }
+
     @Test func markdownIsTheDefaultAndTheSameTwice() {
         let first = relevo(["render", RenderSupport.plan])
         #expect(first.status == 0)
