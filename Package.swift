@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "RelevoDirectoryTests", dependencies: ["RelevoDirectory", "RelevoBasics"]),
         .testTarget(name: "RelevoStoreTests", dependencies: ["RelevoStore", "RelevoBasics"]),
         .testTarget(name: "RelevoEngineTests", dependencies: ["RelevoEngine", "RelevoCheck", "RelevoPlan"]),
-        .testTarget(name: "RelevoSimulationTests", dependencies: ["RelevoBasics", "RelevoSimulation", "RelevoOperations", "RelevoEngine", "RelevoJournal",
+        .testTarget(name: "RelevoSimulationTests", dependencies: ["RelevoBasics", "RelevoSimulation", "RelevoOperations", "RelevoEngine", "RelevoJournal", "RelevoPlan",
                                                                   "RelevoCheck", "RelevoDirectory", "RelevoStore"]),
         .testTarget(name: "RelevoReportTests", dependencies: ["RelevoReport", "RelevoCheck", "RelevoPlan", "RelevoJournal", "RelevoEngine"]),
         .testTarget(name: "RelevoJournalTests", dependencies: ["RelevoJournal", "RelevoEngine"]),
