@@ -53,8 +53,11 @@ let package = Package(
         .target(name: "RelevoCLI", dependencies: ["RelevoBasics", "RelevoYAML", "RelevoPlan",
                                                   "RelevoCheck", "RelevoLint", "RelevoEngine", "RelevoJournal", "RelevoReport",
                                                   "RelevoSimulation", "RelevoOperations", "RelevoStore", "RelevoLive"]),
+        // The real-time test's load generator and census (scripts/realtime-test).
+        .target(name: "RelevoRealtime", dependencies: ["RelevoBasics", "RelevoMail", "RelevoStore"]),
         // The executable is a few lines calling RelevoCLI.
         .executableTarget(name: "relevo", dependencies: ["RelevoCLI"]),
+        .executableTarget(name: "relevo-realtime", dependencies: ["RelevoRealtime", "RelevoMail", "RelevoPlan", "RelevoBasics"]),
 
         .testTarget(name: "RelevoYAMLTests", dependencies: ["RelevoYAML", "RelevoBasics"]),
         .testTarget(name: "RelevoCheckTests", dependencies: ["RelevoCheck", "RelevoPlan", "RelevoBasics", "RelevoYAML"]),
