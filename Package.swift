@@ -71,6 +71,7 @@ let package = Package(
                                                                   "RelevoCheck", "RelevoDirectory", "RelevoStore"]),
         .testTarget(name: "RelevoReportTests", dependencies: ["RelevoReport", "RelevoCheck", "RelevoPlan", "RelevoJournal", "RelevoEngine"]),
         .testTarget(name: "RelevoJournalTests", dependencies: ["RelevoJournal", "RelevoEngine"]),
+        .testTarget(name: "RelevoRealtimeTests", dependencies: ["RelevoRealtime"]),
         .target(name: "TestbedSupport", path: "Tests/TestbedSupport"),
         .testTarget(name: "TestbedTests", dependencies: ["TestbedSupport"]),
         .testTarget(name: "RelevoLDAPTests", dependencies: ["RelevoLDAP", "RelevoDirectory", "RelevoBasics", "TestbedSupport"]),
