@@ -139,20 +139,26 @@ public final class LoadGenerator: @unchecked Sendable {
         lock.withLock { if firstErrors.count < 5 { firstErrors.append(error) } }
     }
 
+    /// The next message of the load: a number of its own in its subject
+    /// and Message-ID, and a body no other message has.
+    private func nextMessage(_ random: inout SplitMix64, from: String, to: String, subject: String) -> (MailMessage, String) {
+        let number = lock.withLock { () -> Int in sequence += 1; return sequence }
+        let body = AcceptedMessage.body(sequence: number, nonce: random.next())
+        let messageID = "<rt.\(number).\(String(random.next(), radix: 36))@\(configuration.domain)>"
+        return (MailMessage(from: from, to: [to], subject: "\(subject) \(number)", messageID: messageID, body: body), body)
+    }
+
     private func sendLoop(worker: Int) {
         var random = SplitMix64(seed: configuration.seed &+ UInt64(worker) &* 0x9E37_79B9)
         let interval = configuration.rate.map { Double(configuration.senders) / $0 }
         while !isStopped {
             let started = Date()
-            let user = configuration.users[Int(random.next() % UInt64(configuration.users.count))]
-            let number = lock.withLock { () -> Int in sequence += 1; return sequence }
-            let body = AcceptedMessage.body(sequence: number, nonce: random.next())
-            let messageID = "<rt.\(number).\(String(random.next(), radix: 36))@\(configuration.domain)>"
-            let message = MailMessage(from: "load@\(configuration.domain)", to: ["\(user)@\(configuration.domain)"],
-                                      subject: "realtime \(number)", messageID: messageID, body: body)
+            let user = random.pick(configuration.users)
+            let (message, body) = nextMessage(&random, from: "load@\(configuration.domain)", to: "\(user)@\(configuration.domain)",
+                                              subject: "realtime")
             do {
                 let receipt = try SMTPProbe.send(message, via: configuration.mx)
-                let record = AcceptedMessage(messageID: messageID, user: user, bodySHA256: AcceptedMessage.digest(body),
+                let record = AcceptedMessage(messageID: message.messageID, user: user, bodySHA256: AcceptedMessage.digest(body),
                                              acceptedAt: Date().timeIntervalSince1970, queueID: receipt.queueID ?? "-")
                 lock.withLock {
                     acceptedCount += 1
@@ -179,17 +185,14 @@ public final class LoadGenerator: @unchecked Sendable {
         for user in users { sessions[user] = try? session(for: user) }
         while !isStopped {
             let started = Date()
-            let user = users[Int(random.next() % UInt64(users.count))]
-            let number = lock.withLock { () -> Int in sequence += 1; return sequence }
-            let body = AcceptedMessage.body(sequence: number, nonce: random.next())
-            let messageID = "<rt.\(number).\(String(random.next(), radix: 36))@\(configuration.domain)>"
-            let message = MailMessage(from: "\(user)@\(configuration.domain)", to: ["someone@\(configuration.domain)"],
-                                      subject: "saved \(number)", messageID: messageID, body: body)
+            let user = random.pick(users)
+            let (message, body) = nextMessage(&random, from: "\(user)@\(configuration.domain)", to: "someone@\(configuration.domain)",
+                                              subject: "saved")
             do {
                 guard let open = try sessions[user] ?? session(for: user) else { continue }
                 sessions[user] = open
                 try open.append(try message.rendered())
-                let record = AcceptedMessage(messageID: messageID, user: user, bodySHA256: AcceptedMessage.digest(body),
+                let record = AcceptedMessage(messageID: message.messageID, user: user, bodySHA256: AcceptedMessage.digest(body),
                                              acceptedAt: Date().timeIntervalSince1970, queueID: "append")
                 lock.withLock {
                     appended += 1
@@ -214,7 +217,7 @@ public final class LoadGenerator: @unchecked Sendable {
     private func readLoop(worker: Int) {
         var random = SplitMix64(seed: configuration.seed &+ 0x5EED &+ UInt64(worker))
         while !isStopped {
-            let user = configuration.users[Int(random.next() % UInt64(configuration.users.count))]
+            let user = random.pick(configuration.users)
             do {
                 let session = try IMAPSession(endpoint: configuration.imap,
                                               credentials: .master(configuration.masterUser, password: configuration.masterPassword, for: user))

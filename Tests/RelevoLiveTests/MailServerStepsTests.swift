@@ -194,12 +194,4 @@ import TestbedSupport
         return text.components(separatedBy: "postfix/master").filter { $0.contains(": reload -- ") }.count
     }
 
-    func eventually(seconds: Double = 20, _ body: () throws -> Bool) throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try body() { return true }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        return false
-    }
 }
