@@ -86,7 +86,13 @@ extension PlanEnvironment {
         default: action = .kick(user: user)
         }
         let argv = try MailServerControl.argv(server.software, config: server.config, action).get()
-        guard let outcome = try controlCommand(argv, on: server.host, allowing: acceptedExits(action)) else {
+        let run = { try self.controlCommand(argv, on: server.host, allowing: self.acceptedExits(action)) }
+        // Sets in flight at once share a server's reloads: one at a time,
+        // and one that started after this set asked serves it too.
+        let result = action == .reload
+            ? try ReloadCoalescer.shared.reload("\(server.host)\u{0}\(argv.joined(separator: "\u{0}"))", run)
+            : try run()
+        guard let outcome = result else {
             return StepOutcome(status: .done, evidence: "\(server.host): `\(argv.joined(separator: " "))` (recorded, not run, in a dry run)",
                                seconds: timing.probe)
         }
@@ -145,5 +151,55 @@ extension PlanEnvironment {
             }
             Thread.sleep(forTimeInterval: interval)
         }
+    }
+}
+
+/// Reloads of one server by the sets in flight at once (each in a lane of
+/// its own): at most one runs at a time, and a set whose redirect came
+/// before a reload started is served by that reload when it ends, instead
+/// of starting another. Concurrent `postfix reload`s are what wedged the
+/// testbed's Postfix (its master blocked on the log socket while postlogd
+/// was being restarted); fewer reloads are kinder to a real server too.
+final class ReloadCoalescer: @unchecked Sendable {
+    static let shared = ReloadCoalescer()
+
+    private struct State {
+        var started = 0
+        var finished = 0
+        var running = false
+        var last: Result<StepOutcome?, Error> = .success(nil)
+    }
+    // @unchecked Sendable: `states` is guarded by `condition`.
+    private let condition = NSCondition()
+    private var states: [String: State] = [:]
+
+    /// Runs `body` for `key`, or waits for a run that started after this call.
+    func reload(_ key: String, _ body: () throws -> StepOutcome?) throws -> StepOutcome? {
+        condition.lock()
+        // A reload this call may rely on must start after it was asked for.
+        let needed = (states[key]?.started ?? 0) + 1
+        while true {
+            let state = states[key] ?? State()
+            if state.finished >= needed {
+                condition.unlock()
+                var shared = try state.last.get()
+                shared?.evidence += " (one reload for the sets in flight)"
+                return shared
+            }
+            if !state.running { break }
+            condition.wait()
+        }
+        states[key, default: State()].started += 1
+        states[key]!.running = true
+        let number = states[key]!.started
+        condition.unlock()
+        let result = Result { try body() }
+        condition.lock()
+        states[key]!.running = false
+        states[key]!.finished = number
+        states[key]!.last = result
+        condition.broadcast()
+        condition.unlock()
+        return try result.get()
     }
 }

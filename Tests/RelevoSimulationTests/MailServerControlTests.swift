@@ -1,6 +1,7 @@
 import RelevoEngine
-import RelevoOperations
+@testable import RelevoOperations
 import RelevoPlan
+import Foundation
 import Testing
 
 /// The argument vectors of the mail-server steps and the reading of
@@ -35,5 +36,49 @@ import Testing
         #expect(MailServerControl.queued(in: listing, for: "juno@exalumno.unam.mx").isEmpty)
         #expect(MailServerControl.queued(in: listing, for: nil) == ["4A1B2C (deferred)", "5D6E7F (active)"])
         #expect(MailServerControl.queued(in: "", for: nil).isEmpty)
+    }
+
+    /// Eight sets asking to reload one server at once: never two reloads at
+    /// a time, fewer reloads than sets, every set served by a reload that
+    /// started after it asked.
+    @Test func concurrentReloadsOfOneServerAreSharedAndSerial() throws {
+        final class Record: @unchecked Sendable {
+            let lock = NSLock()
+            var running = 0, most = 0, runs = 0
+            var requested: [Int: Double] = [:], served: [Int: Double] = [:]
+        }
+        let record = Record()
+        let coalescer = ReloadCoalescer()
+        let group = DispatchGroup()
+        for i in 0..<8 {
+            group.enter()
+            Thread.detachNewThread {
+                let asked = Date().timeIntervalSince1970
+                let outcome = try? coalescer.reload("neon\u{0}postfix reload") {
+                    let start = Date().timeIntervalSince1970
+                    record.lock.withLock {
+                        record.running += 1
+                        record.most = max(record.most, record.running)
+                        record.runs += 1
+                    }
+                    Thread.sleep(forTimeInterval: 0.05)
+                    record.lock.withLock { record.running -= 1 }
+                    return StepOutcome(status: .done, evidence: "started \(start)")
+                }
+                let started = outcome.flatMap { $0.evidence.split(separator: " ").dropFirst().first }.flatMap { Double($0) }
+                record.lock.withLock {
+                    record.requested[i] = asked
+                    record.served[i] = started
+                }
+                group.leave()
+            }
+        }
+        group.wait()
+        #expect(record.most == 1)
+        #expect(record.runs < 8 && record.runs >= 2, "\(record.runs) reloads")
+        for i in 0..<8 {
+            let start = try #require(record.served[i], "set \(i) got no reload")
+            #expect(start >= record.requested[i]!, "set \(i) was served by a reload that started before it asked")
+        }
     }
 }
