@@ -106,11 +106,24 @@ extension PlanEnvironment {
         return [0]
     }
 
+    /// How long a control command may take on its host (coreutils'
+    /// `timeout`): a wedged server fails the step instead of holding the run.
+    static var controlTimeout: Int { 60 }
+
+    /// Runs a control command under `timeout` on the host; nil where
+    /// commands are not run (dry run).
+    func hostCommand(_ argv: [String], on host: String) throws -> HostCommandResult? {
+        try runCommand(["timeout", "-k", "5", String(Self.controlTimeout)] + argv, on: host)
+    }
+
     /// Runs a control command; nil where commands are not run (dry run).
     func controlCommand(_ argv: [String], on host: String, allowing accepted: Set<Int32> = [0]) throws -> StepOutcome? {
         let shown = argv.joined(separator: " ")
-        guard let result = try runCommand(argv, on: host) else { return nil }
+        guard let result = try hostCommand(argv, on: host) else { return nil }
         guard let status = result.exitStatus, accepted.contains(status) else {
+            if result.exitStatus == 124 || result.exitStatus == 137 {
+                throw StepFailure("\(host): `\(shown)` did not finish within \(Self.controlTimeout) s")
+            }
             let ended = result.exitStatus.map { "exited \($0)" } ?? "ended by \(result.signal ?? "a signal")"
             throw StepFailure("\(host): `\(shown)` \(ended)" + (result.firstError.isEmpty ? "" : ": " + result.firstError))
         }
@@ -135,7 +148,7 @@ extension PlanEnvironment {
         let start = Date()
         var first: Int?
         while true {
-            guard let result = try runCommand(list, on: server.host), result.exitStatus == 0 else {
+            guard let result = try hostCommand(list, on: server.host), result.exitStatus == 0 else {
                 throw StepFailure("\(server.host): `\(list.joined(separator: " "))` failed")
             }
             let queued = MailServerControl.queued(in: result.output, for: recipient)
