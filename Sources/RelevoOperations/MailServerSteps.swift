@@ -140,27 +140,38 @@ extension PlanEnvironment {
         let within: Double = { if case .duration(let d)? = step["within"] { return d } else { return 60 } }()
         let flush = try MailServerControl.argv(server.software, config: server.config, .flushQueue).get()
         let list = try MailServerControl.argv(server.software, config: server.config, .listQueue).get()
-        guard try controlCommand(flush, on: server.host) != nil else {
-            return StepOutcome(status: .done, evidence: "\(server.host): `\(flush.joined(separator: " "))`, then `\(list.joined(separator: " "))` until nothing is queued (recorded, not run, in a dry run)",
-                               seconds: timing.probe)
-        }
         let whom = recipient.map { "for \($0)" } ?? "at all"
         let start = Date()
+        var flushed = false
         var first: Int?
+        var problem = ""
         while true {
-            guard let result = try hostCommand(list, on: server.host), result.exitStatus == 0 else {
-                throw StepFailure("\(server.host): `\(list.joined(separator: " "))` failed")
+            // Both commands may fail for a moment while the server reloads
+            // ("mail system is down"): they are tried again until `within`.
+            if !flushed {
+                guard let result = try hostCommand(flush, on: server.host) else {
+                    return StepOutcome(status: .done, evidence: "\(server.host): `\(flush.joined(separator: " "))`, then `\(list.joined(separator: " "))` until nothing is queued (recorded, not run, in a dry run)",
+                                       seconds: timing.probe)
+                }
+                flushed = result.exitStatus == 0
+                if !flushed { problem = "`\(flush.joined(separator: " "))` failed: \(result.firstError)" }
             }
-            let queued = MailServerControl.queued(in: result.output, for: recipient)
-            if first == nil { first = queued.count }
-            let elapsed = Date().timeIntervalSince(start)
-            if queued.isEmpty {
-                return StepOutcome(status: .done,
-                                   evidence: "\(server.host): flushed \(server.element)'s queue; \(first ?? 0) queued \(whom) at first, none after \(String(format: "%.1f", elapsed)) s")
+            if flushed, let result = try hostCommand(list, on: server.host) {
+                if result.exitStatus == 0 {
+                    let queued = MailServerControl.queued(in: result.output, for: recipient)
+                    if first == nil { first = queued.count }
+                    if queued.isEmpty {
+                        return StepOutcome(status: .done,
+                                           evidence: "\(server.host): flushed \(server.element)'s queue; \(first ?? 0) queued \(whom) at first, none after \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+                    }
+                    problem = "\(queued.count) messages still queued \(whom) in \(server.element) after \(Int(within)) s: "
+                        + queued.prefix(5).joined(separator: ", ")
+                } else {
+                    problem = "`\(list.joined(separator: " "))` failed: \(result.firstError)"
+                }
             }
-            guard let interval = queuePollInterval, elapsed < within else {
-                throw StepFailure("\(server.host): \(queued.count) messages still queued \(whom) in \(server.element) after \(Int(within)) s: "
-                                  + queued.prefix(5).joined(separator: ", "))
+            guard let interval = queuePollInterval, Date().timeIntervalSince(start) < within else {
+                throw StepFailure("\(server.host): " + problem)
             }
             Thread.sleep(forTimeInterval: interval)
         }
