@@ -53,8 +53,11 @@ let package = Package(
         .target(name: "RelevoCLI", dependencies: ["RelevoBasics", "RelevoYAML", "RelevoPlan",
                                                   "RelevoCheck", "RelevoLint", "RelevoEngine", "RelevoJournal", "RelevoReport",
                                                   "RelevoSimulation", "RelevoOperations", "RelevoStore", "RelevoLive"]),
+        // The real-time test's load generator and census (scripts/realtime-test).
+        .target(name: "RelevoRealtime", dependencies: ["RelevoBasics", "RelevoMail", "RelevoStore"]),
         // The executable is a few lines calling RelevoCLI.
         .executableTarget(name: "relevo", dependencies: ["RelevoCLI"]),
+        .executableTarget(name: "relevo-realtime", dependencies: ["RelevoRealtime", "RelevoMail", "RelevoPlan", "RelevoBasics"]),
 
         .testTarget(name: "RelevoYAMLTests", dependencies: ["RelevoYAML", "RelevoBasics"]),
         .testTarget(name: "RelevoCheckTests", dependencies: ["RelevoCheck", "RelevoPlan", "RelevoBasics", "RelevoYAML"]),
@@ -64,10 +67,11 @@ let package = Package(
         .testTarget(name: "RelevoDirectoryTests", dependencies: ["RelevoDirectory", "RelevoBasics"]),
         .testTarget(name: "RelevoStoreTests", dependencies: ["RelevoStore", "RelevoBasics"]),
         .testTarget(name: "RelevoEngineTests", dependencies: ["RelevoEngine", "RelevoCheck", "RelevoPlan"]),
-        .testTarget(name: "RelevoSimulationTests", dependencies: ["RelevoBasics", "RelevoSimulation", "RelevoOperations", "RelevoEngine", "RelevoJournal",
+        .testTarget(name: "RelevoSimulationTests", dependencies: ["RelevoBasics", "RelevoSimulation", "RelevoOperations", "RelevoEngine", "RelevoJournal", "RelevoPlan",
                                                                   "RelevoCheck", "RelevoDirectory", "RelevoStore"]),
         .testTarget(name: "RelevoReportTests", dependencies: ["RelevoReport", "RelevoCheck", "RelevoPlan", "RelevoJournal", "RelevoEngine"]),
         .testTarget(name: "RelevoJournalTests", dependencies: ["RelevoJournal", "RelevoEngine"]),
+        .testTarget(name: "RelevoRealtimeTests", dependencies: ["RelevoRealtime"]),
         .target(name: "TestbedSupport", path: "Tests/TestbedSupport"),
         .testTarget(name: "TestbedTests", dependencies: ["TestbedSupport"]),
         .testTarget(name: "RelevoLDAPTests", dependencies: ["RelevoLDAP", "RelevoDirectory", "RelevoBasics", "TestbedSupport"]),

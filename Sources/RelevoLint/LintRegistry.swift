@@ -10,6 +10,7 @@ public enum LintRegistry {
         ConcurrencyAboveHostLimit.self,    // L006
         GateCannotFail.self,               // L007
         ShallowCompareUnproven.self,       // L008
+        MailCutoverOrder.self,             // L009
     ]
 
     /// The rule with this ID (`L001`) or name (`no-canary`), case-insensitively.

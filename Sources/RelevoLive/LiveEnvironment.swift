@@ -135,14 +135,15 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
         return made
     }
 
-    public override func runCommand(_ argv: [String], on host: String) throws -> (exitStatus: Int32?, signal: String?, firstError: String)? {
+    public override func runCommand(_ argv: [String], on host: String) throws -> HostCommandResult? {
         let result: CommandResult
         do {
             result = try run(argv, on: host)
         } catch {
             throw StepFailure("\(host): \(error)")
         }
-        return (result.exitStatus, result.signal, result.stderrText.split(separator: "\n").first.map(String.init) ?? "")
+        return HostCommandResult(exitStatus: result.exitStatus, signal: result.signal, output: result.stdoutText,
+                                 firstError: result.stderrText.split(separator: "\n").first.map(String.init) ?? "")
     }
 
     /// Runs an argument vector on a host (never through a shell's parsing).

@@ -12,7 +12,8 @@ import RelevoSSH
 ///
 /// - An `smtp`, `imap` or `pop3` element is reached at its host's address
 ///   (without the SSH port an `address` may carry), on its `port` (default
-///   25, 143, 110), with its `tls` (`none`, `starttls`, `implicit`).
+///   25, 143, 110), with its `tls` (`none`, `starttls`, `implicit`) and
+///   `ca-file` (the CAs that sign the server's certificate).
 /// - `auth: master` (the default) logs in as `USER*MASTER` with the
 ///   element's `master` user and password (Dovecot's master user: one
 ///   secret for every user's mailbox); `auth: login` uses the element's
@@ -29,7 +30,8 @@ extension LiveEnvironment {
         let address = SSHEndpoint.parseAddress(host.address)?.host ?? host.address
         let port: Int = { if case .int(let n)? = element.parameters["port"]?.content { Int(n) } else { defaultPort } }()
         let security = MailEndpoint.Security(rawValue: element.parameters["tls"]?.string ?? "none") ?? .none
-        return MailEndpoint(host: address, port: port, security: security)
+        return MailEndpoint(host: address, port: port, security: security,
+                            caFile: element.parameters["ca-file"]?.string.map(absolute))
     }
 
     /// The credentials of a login gate: the element's master user on behalf

@@ -23,6 +23,13 @@ public final class IMAPSession {
         throw MailError(.protocolError, proto: "imap", server: endpoint.description, message: "EXAMINE gave no EXISTS count")
     }
 
+    /// Stores a message in `mailbox` (APPEND), as a client saves a sent or
+    /// drafted message. Over a connection the server closed (a session
+    /// kicked), libcurl connects and logs in again, as a client would.
+    public func append(_ message: [UInt8], mailbox: String = "INBOX") throws {
+        _ = try transfer.perform(path: "/" + (try pathComponent(mailbox)), upload: message)
+    }
+
     /// The UIDs of the messages of `mailbox` whose Message-ID header is
     /// `messageID` (UID SEARCH HEADER Message-ID).
     public func search(messageID: String, mailbox: String = "INBOX") throws -> [UInt64] {

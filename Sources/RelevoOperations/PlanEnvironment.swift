@@ -17,6 +17,25 @@ public protocol DirectoryAccess: AnyObject {
     func exportLDIF() throws -> (text: String, count: Int)
 }
 
+/// What a command run on a host by `runCommand` did.
+public struct HostCommandResult: Sendable {
+    /// The exit status, or nil when a signal ended it.
+    public var exitStatus: Int32?
+    /// The signal that ended it (`KILL`), or nil.
+    public var signal: String?
+    /// Its standard output.
+    public var output: String
+    /// The first line of its standard error.
+    public var firstError: String
+
+    public init(exitStatus: Int32?, signal: String?, output: String = "", firstError: String) {
+        self.exitStatus = exitStatus
+        self.signal = signal
+        self.output = output
+        self.firstError = firstError
+    }
+}
+
 /// The meaning of every step and gate of the plan language, written once
 /// for the dry run and the live run. What differs is where the steps act,
 /// given by the subclass through the hooks below: directories
@@ -89,7 +108,11 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
     /// `remote-command` gates): its exit status, or the signal that ended it,
     /// and the first line of its standard error. Nil when this environment
     /// runs no commands (the dry run records the step instead).
-    open func runCommand(_ argv: [String], on host: String) throws -> (exitStatus: Int32?, signal: String?, firstError: String)? { nil }
+    open func runCommand(_ argv: [String], on host: String) throws -> HostCommandResult? { nil }
+
+    /// How often a `flush-queue` step looks at the queue again; nil: it
+    /// looks once.
+    open var queuePollInterval: Double? { deliveryPollInterval }
 
     /// Whether `chown` changes owners (live) or only records what it would
     /// change (the dry run, whose scratch trees are not the real hosts).

@@ -45,6 +45,8 @@ extension PlanEnvironment {
         case "ldap-modify": return try ldapModify(step)
         case "smtp-send": return try smtpSend(step)
         case "run-command": return try runCommandStep(step, "run")
+        case "reload", "flush-cache", "kick": return try mailServerStep(step)
+        case "flush-queue": return try flushQueue(step)
         case "wait":
             if case .duration(let d)? = step["for"] { return StepOutcome(status: .done, seconds: d) }
             return StepOutcome(status: .done)

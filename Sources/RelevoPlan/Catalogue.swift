@@ -135,6 +135,8 @@ public enum ElementKind: String, Sendable, CaseIterable {
         let on = ParamSpec("on", .host, required: true, "the host it runs on")
         let port = ParamSpec("port", .int(min: 1), "TCP port")
         let tls = ParamSpec("tls", .oneOf(["none", "starttls", "implicit"]), "transport security (default none)")
+        let caFile = ParamSpec("ca-file", .localFile,
+                               "CA certificates that sign the server's certificate, for `tls: starttls` or `implicit` (default: the system's)")
         let login = ParamSpec("login", .record([
             ParamSpec("user", .string, required: true, "user name"),
             ParamSpec("password", .secret, required: true, "the password, as a secret reference"),
@@ -156,20 +158,22 @@ public enum ElementKind: String, Sendable, CaseIterable {
                 ParamSpec("role", .oneOf(["old", "new", "both"]), "which side of the migration it serves"),
             ]
         case .smtp:
-            return [on, port, tls, login,
-                    ParamSpec("max-concurrency", .int(min: 1), "deliveries the server accepts at once")]
-        case .imap:
-            return [on, port, tls, login,
+            return [on, port, tls, caFile, login,
+                    ParamSpec("max-concurrency", .int(min: 1), "deliveries the server accepts at once"),
+                    ParamSpec("server", .oneOf(MailServerSoftware.mta.map(\.rawValue)),
+                              "the MTA behind it, for `reload` and `flush-queue` (default postfix)"),
+                    ParamSpec("config", .absolutePath,
+                              "its configuration directory on its host (Postfix: `postfix -c DIR`, `postqueue -c DIR`; default: the server's own)")]
+        case .imap, .pop3:
+            return [on, port, tls, caFile, login,
                     ParamSpec("master", .record([
                         ParamSpec("user", .string, required: true, "master user name"),
                         ParamSpec("password", .secret, required: true, "master password, as a secret reference"),
-                    ]), "a master login for gates on other users' mailboxes")]
-        case .pop3:
-            return [on, port, tls, login,
-                    ParamSpec("master", .record([
-                        ParamSpec("user", .string, required: true, "master user name"),
-                        ParamSpec("password", .secret, required: true, "master password, as a secret reference"),
-                    ]), "a master login for gates on other users' mailboxes")]
+                    ]), "a master login for gates on other users' mailboxes"),
+                    ParamSpec("server", .oneOf(MailServerSoftware.mailbox.map(\.rawValue)),
+                              "the server behind it, for `reload`, `flush-cache` and `kick` (default dovecot)"),
+                    ParamSpec("config", .absolutePath,
+                              "its configuration file on its host (Dovecot: `doveadm -c FILE`; default: the server's own)")]
         case .http:
             return [on, port, ParamSpec("path", .string, "URL path probed (default /)"),
                     ParamSpec("tls", .bool, "https")]
@@ -182,6 +186,25 @@ public enum ElementKind: String, Sendable, CaseIterable {
                     ParamSpec("owner", .owner, "owner of the files (user:group)")]
         case .external:
             return []
+        }
+    }
+}
+
+/// The mail server software whose control commands the mail-server steps
+/// (`reload`, `flush-cache`, `kick`, `flush-queue`) know.
+public enum MailServerSoftware: String, Sendable, CaseIterable {
+    case postfix, dovecot
+
+    public static let mta: [MailServerSoftware] = [.postfix]
+    public static let mailbox: [MailServerSoftware] = [.dovecot]
+
+    /// The software of an element: its `server`, or the default for its kind.
+    public static func of(_ element: Element) -> MailServerSoftware? {
+        if let named = element.parameters["server"]?.string { return MailServerSoftware(rawValue: named) }
+        switch element.kind {
+        case .smtp: return .postfix
+        case .imap, .pop3: return .dovecot
+        default: return nil
         }
     }
 }

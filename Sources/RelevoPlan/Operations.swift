@@ -66,6 +66,26 @@ public enum Operations {
             ParamSpec("expect-exit", .int(min: 0), "the expected exit status (default 0)"),
             ParamSpec("undo", .list(.template), "the argument vector that reverses it, run by undo (default: none)"),
         ]),
+        Operation("reload", scope: .either,
+                  "Make a mail server read its configuration and lookup tables again, dropping what it cached (Postfix: `postfix -c DIR reload`, whose queue manager otherwise keeps routing by a user's former mailHost for about 30 s; Dovecot: `doveadm -c FILE reload`). Run on the element's host over SSH; a dry run records it.", [
+            ParamSpec("element", .element([.smtp, .imap, .pop3]), required: true, "the mail server"),
+        ]),
+        Operation("flush-cache", scope: .either,
+                  "Forget what a mail server's authentication cache holds for a user, so that the next login is routed by the directory again (Dovecot: `doveadm -c FILE auth cache flush USER`). Run on the element's host over SSH; a dry run records it.", [
+            ParamSpec("element", .element([.imap, .pop3]), required: true, "the IMAP or POP3 server"),
+            ParamSpec("user", .template, required: true, "the user (may use ${field})"),
+        ]),
+        Operation("kick", scope: .either,
+                  "End a user's open sessions on a mail server, so that the client reconnects and follows the redirect (Dovecot: `doveadm -c FILE kick USER`). Run on the element's host over SSH; a dry run records it.", [
+            ParamSpec("element", .element([.imap, .pop3]), required: true, "the IMAP or POP3 server"),
+            ParamSpec("user", .template, required: true, "the user (may use ${field})"),
+        ]),
+        Operation("flush-queue", scope: .either,
+                  "Retry a mail server's deferred mail now, then wait until its queue holds nothing for the recipient (Postfix: `postqueue -c DIR -f`, then `postqueue -c DIR -j` every half second). Fails when mail for the recipient is still queued after `within`. Run on the element's host over SSH; a dry run records it.", [
+            ParamSpec("element", .element([.smtp]), required: true, "the MTA whose queue is flushed"),
+            ParamSpec("recipient", .email, "wait for mail to this address (default: for the whole queue)"),
+            ParamSpec("within", .duration, "how long to wait (default 60s)"),
+        ]),
         Operation("smtp-send", scope: .either, "Send a probe message through an SMTP element.", [
             ParamSpec("via", .element([.smtp]), required: true, "the SMTP element"),
             ParamSpec("to", .email, required: true, "recipient"),

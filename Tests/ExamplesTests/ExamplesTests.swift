@@ -81,9 +81,13 @@ struct LivePlan: Sendable, CustomStringConvertible {
 @Suite struct LivePlanTests {
     static let plans = [
         LivePlan(file: "live.yaml", extra: [:]),
-        LivePlan(file: "live-mail.yaml", extra: ["RELEVO_MAIL_MASTER_USER": "relevo",
-                                                 "RELEVO_MAIL_MASTER_PASSWORD_FILE": "/tmp/master.pw"]),
+        LivePlan(file: "live-mail.yaml", extra: mail),
+        LivePlan(file: "realtime.yaml", extra: mail),
     ]
+    /// What `scripts/testbed up --mail` adds.
+    static let mail = ["RELEVO_MAIL_MASTER_USER": "relevo", "RELEVO_MAIL_MASTER_PASSWORD_FILE": "/tmp/master.pw",
+                       "RELEVO_OLD_POSTFIX_CONFIG": "/tmp/postfix-neon", "RELEVO_NEW_POSTFIX_CONFIG": "/tmp/postfix-xalumno",
+                       "RELEVO_OLD_DOVECOT_CONFIG": "/tmp/dovecot-neon.conf", "RELEVO_NEW_DOVECOT_CONFIG": "/tmp/dovecot-xalumno.conf"]
     static let variables = [
         "RELEVO_OLD_SSH", "RELEVO_NEW_SSH", "RELEVO_SSH_USER", "RELEVO_KNOWN_HOSTS", "RELEVO_OLD_LDAP_URI",
         "RELEVO_LDAP_URI", "RELEVO_LDAP_CA_FILE", "RELEVO_OLD_LDAP_BASE", "RELEVO_LDAP_BASE",
@@ -109,6 +113,19 @@ struct LivePlan: Sendable, CustomStringConvertible {
         let result = Checker.check(loaded, baseDirectory: (plan.path as NSString).deletingLastPathComponent)
         let all = result.diagnostics + Linter.lint(result)
         #expect(all.isEmpty, "\(DiagnosticRenderer(sources: [result.source]).render(all))")
+    }
+
+    /// The broken variants of realtime.yaml (scripts/realtime-test
+    /// --variant): L009 warns on the one without the reload, flush and
+    /// kick; the checker refuses the one without the delta pass (E050, and
+    /// lint rules only read plans without errors).
+    @Test(arguments: [("realtime-no-flush.yaml", ["L009"]), ("realtime-no-delta.yaml", ["E050"])])
+    func brokenRealtimeVariantsAreFlagged(_ file: String, _ ids: [String]) throws {
+        let plan = LivePlan(file: file, extra: Self.mail)
+        let loaded = try PlanLoader.load(path: plan.path, environment: plan.environment)
+        let result = Checker.check(loaded, baseDirectory: (plan.path as NSString).deletingLastPathComponent)
+        let all = result.diagnostics + Linter.lint(result)
+        #expect(Set(all.map(\.id)) == Set(ids), "\(DiagnosticRenderer(sources: [result.source]).render(all))")
     }
 
     @Test(arguments: plans) func namesEveryVariableItLacks(_ plan: LivePlan) throws {

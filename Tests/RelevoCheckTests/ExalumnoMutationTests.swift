@@ -44,10 +44,21 @@ struct Mutation: CustomTestStringConvertible, Sendable {
                  new: "- chown:    { path: \"store-xalumno:${store}/../..\" }", id: "E033", at: ".."),
         Mutation(name: "absolute path outside the store", old: "- chown:    { path: \"store-xalumno:${store}\" }",
                  new: "- chown:    { path: \"store-xalumno:/etc\" }", id: "E033", at: "/etc"),
+        // Everything between the redirect and the delta pass moves with the redirect.
         Mutation(name: "copy before redirect", old: """
               - redirect: { point: mailhost, to: xalumno }                                  # new mail now lands on xalumno
+              - reload:   { element: smtp-xalumno }                                         # Postfix keeps the old route ~30 s otherwise
+              - reload:   { element: smtp-neon }
+              - flush-cache: { element: imap-neon, user: "${uid}" }                         # Dovecot's auth cache
+              - kick:     { element: imap-neon, user: "${uid}" }                             # sessions opened before the redirect
+              - flush-queue: { element: smtp-neon, recipient: "${mail}", within: 60s }       # what neon still holds for the user
               - copy:     { from: "store-neon:${store}", to: "store-xalumno:${store}", until: stable, compare: size-mtime }
         """, new: """
+              - reload:   { element: smtp-xalumno }                                         # Postfix keeps the old route ~30 s otherwise
+              - reload:   { element: smtp-neon }
+              - flush-cache: { element: imap-neon, user: "${uid}" }                         # Dovecot's auth cache
+              - kick:     { element: imap-neon, user: "${uid}" }                             # sessions opened before the redirect
+              - flush-queue: { element: smtp-neon, recipient: "${mail}", within: 60s }       # what neon still holds for the user
               - copy:     { from: "store-neon:${store}", to: "store-xalumno:${store}", until: stable, compare: size-mtime }
               - redirect: { point: mailhost, to: xalumno }                                  # new mail now lands on xalumno
         """, id: "E050", at: "copy"),
@@ -61,7 +72,8 @@ struct Mutation: CustomTestStringConvertible, Sendable {
         Mutation(name: "unknown operation", old: "      - chown:    {", new: "      - chwon:    {", id: "E016", at: "chwon"),
         Mutation(name: "gate under steps", old: "      - smtp-send: { via: smtp-xalumno,", new: "      - imap-login: { via: imap-xalumno, user: probe }\n      - smtp-send: { via: smtp-xalumno,",
                  id: "E017", at: "imap-login"),
-        Mutation(name: "unterminated placeholder", old: "user: \"${uid}\"", new: "user: \"${uid\"", id: "E034", at: "${uid"),
+        Mutation(name: "unterminated placeholder", old: "via: imap-neon, user: \"${uid}\"", new: "via: imap-neon, user: \"${uid\"",
+                 id: "E034", at: "${uid"),
         Mutation(name: "undo strands data", old: "- redirect: { point: mailhost, to: xalumno }",
                  new: "- redirect: { point: mailhost, to: xalumno, carry-back: false }", id: "E052", at: "false"),
         Mutation(name: "remove without contingency", old: "    gates:\n      - dns-mx:",

@@ -51,7 +51,7 @@ let liveMailPlan = Testbed.root.appendingPathComponent("examples/exalumno/live-m
         let log = try String(contentsOfFile: bed.journal + ".work/notifications.log", encoding: .utf8)
         #expect(log.contains("ops <probe@exalumno.unam.mx>:") && log.contains("[mailed through smtp-xalumno"), "\(log)")
         let probeBox = bed["RELEVO_NEW_ROOT"] + "/probe/new"
-        let alert = try eventuallyTrue {
+        let alert = try eventually {
             try FileManager.default.contentsOfDirectory(atPath: probeBox).contains { name in
                 let text = (try? String(contentsOfFile: probeBox + "/" + name, encoding: .utf8)) ?? ""
                 return text.contains("Subject: relevo: ")
@@ -69,14 +69,5 @@ let liveMailPlan = Testbed.root.appendingPathComponent("examples/exalumno/live-m
     /// Every step's evidence in the journal, in order.
     func gateEvidence(_ journal: String) throws -> [String] {
         try JournalInspection.inspect(path: journal).steps.map { $0.record.outcome?.evidence ?? "" }
-    }
-
-    func eventuallyTrue(seconds: Double = 20, _ body: () throws -> Bool) throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try body() { return true }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        return false
     }
 }

@@ -137,3 +137,13 @@ func killTree(_ pid: Int32) {
     func all(_ p: Int32) -> [Int32] { [p] + (children[p] ?? []).flatMap(all) }
     for p in all(pid).reversed() { kill(p, SIGKILL) }
 }
+
+/// Whether `body` comes true within `seconds` (looked at every 0.2 s).
+func eventually(seconds: Double = 20, _ body: () throws -> Bool) throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try body() { return true }
+        Thread.sleep(forTimeInterval: 0.2)
+    }
+    return false
+}

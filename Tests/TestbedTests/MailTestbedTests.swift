@@ -18,6 +18,15 @@ import TestbedSupport
             #expect(bed.variables[name] != nil, "\(name)")
         }
         #expect(bed["RELEVO_NEW_SMTP"] == "\(bed.newAddress):25")
+        // The mail servers' configurations, for the mail-server steps.
+        let dir = bed["RELEVO_TESTBED_DIR"]
+        #expect(bed["RELEVO_OLD_POSTFIX_CONFIG"] == dir + "/mail/postfix-neon/etc")
+        #expect(bed["RELEVO_NEW_POSTFIX_CONFIG"] == dir + "/mail/postfix-xalumno/etc")
+        #expect(bed["RELEVO_OLD_DOVECOT_CONFIG"] == dir + "/mail/dovecot-neon/dovecot.conf")
+        #expect(bed["RELEVO_NEW_DOVECOT_CONFIG"] == dir + "/mail/dovecot-xalumno/dovecot.conf")
+        for name in ["RELEVO_OLD_POSTFIX_CONFIG", "RELEVO_NEW_POSTFIX_CONFIG"] {
+            #expect(FileManager.default.fileExists(atPath: bed[name] + "/main.cf"), "\(name)")
+        }
 
         // The master password: 0600, 32 characters, no newline, in no command line.
         let file = bed["RELEVO_MAIL_MASTER_PASSWORD_FILE"]
