@@ -41,21 +41,39 @@ extension SecretRef {
         }
     }
 
+    /// Refuses a secret file (a password, a private key) that is not a
+    /// regular file or that its group or others may access in any way
+    /// (mode wider than 0700; 0600 and 0400 are the usual ones). The
+    /// message names the path and the mode, never the contents.
+    public static func checkPrivateFile(_ path: String, reference: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        guard fd >= 0 else {
+            throw SecretError(reference: reference, reason: "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        _ = try checkPrivate(fd: fd, path: path, reference: reference)
+    }
+
+    private static func checkPrivate(fd: Int32, path: String, reference: String) throws -> stat {
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw SecretError(reference: reference, reason: "\(path) is not a regular file")
+        }
+        guard st.st_mode & 0o077 == 0 else {
+            let mode = String(st.st_mode & 0o777, radix: 8)
+            throw SecretError(reference: reference,
+                              reason: "\(path) has mode \(mode); group and others must have no access (chmod 600 \(path))")
+        }
+        return st
+    }
+
     private func readSecretFile(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
         guard fd >= 0 else {
             throw SecretError(reference: description, reason: "cannot open \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            throw SecretError(reference: description, reason: "\(path) is not a regular file")
-        }
-        guard st.st_mode & 0o077 == 0 else {
-            let mode = String(st.st_mode & 0o777, radix: 8)
-            throw SecretError(reference: description,
-                              reason: "\(path) has mode \(mode); group and others must have no access (chmod 600 \(path))")
-        }
+        let st = try Self.checkPrivate(fd: fd, path: path, reference: description)
         guard st.st_size <= 65536 else {
             throw SecretError(reference: description, reason: "\(path) is larger than 64 KiB; a secret file holds one secret")
         }
