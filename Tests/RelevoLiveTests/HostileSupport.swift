@@ -119,7 +119,7 @@ func userLDIF(uid: String, store: String, mailHost: String, name: String) -> Str
         sn: \(name)
         mail: \(name)@exalumno.unam.mx
         mailQuota: 1000S,10C
-        mailMessageStore:: \(b64(store))
+        mailMessageStore:\(store.isEmpty ? "" : ": " + b64(store))
         mailHost: \(mailHost)
 
 
