@@ -311,7 +311,11 @@ extension FileStatus {
         case .regular: kind = .regularFile
         case .directory: kind = .directory
         case .symlink: kind = .symbolicLink
-        default: kind = .unknown
+        case .fifo: kind = .fifo
+        case .characterDevice: kind = .characterDevice
+        case .blockDevice: kind = .blockDevice
+        case .socket: kind = .socket
+        case .other: kind = .unknown
         }
         self.init(kind: kind, mode: attributes.mode & 0o7777, size: attributes.size,
                   mtime: FileTime(seconds: attributes.mtime), atime: FileTime(seconds: attributes.atime),

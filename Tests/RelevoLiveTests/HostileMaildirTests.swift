@@ -63,9 +63,8 @@ import TestbedSupport
 
         let hostile: [(user: String, reason: String)] = [
             ("ceres", "symbolic link"), ("calewiro", "symbolic link"), ("fguerrero", "symbolic link"),
-            // SFTP v3 attributes carry no file type beyond regular, directory and link.
-            ("sergioop", "unknown file type (a store holds only regular files and directories)"),
-            ("bavila", "unknown file type (a store holds only regular files and directories)"),
+            ("sergioop", "FIFO (a store holds only regular files and directories)"),
+            ("bavila", "character device (a store holds only regular files and directories)"),
             ("jmendoza", "symbolic link"), ("tramos87", "changed while it was being copied"),
             ("almadg", "outside the store root"),
         ]
