@@ -106,4 +106,31 @@ import TestbedSupport
         #expect(after.trees[root] == oldTree, "the old store changed beyond the two swaps")
         #expect(files(newRoot + "/icovilla").count == files(root + "/icovilla").count, "icovilla migrated, once")
     }
+
+    /// The dry run copies its fixture trees to a scratch area: one holding a
+    /// link or a FIFO is refused whole (exit 4) before anything runs.
+    @Test func inADryRunFixturesWithLinksAndSpecialFilesAreRefusedWhole() throws {
+        let folder = "/tmp/relevo-hostile-fixtures-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let fixtures = folder + "/exalumno", maildirs = folder + "/exalumno/neon/home1/maildirs"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Testbed.root.appendingPathComponent("examples/exalumno").path, toPath: fixtures)
+        try FileManager.default.createSymbolicLink(atPath: maildirs + "/ceres/cur/1600000000.M1P1.neon:2,S", withDestinationPath: "/etc/shadow")
+        #expect(mkfifo(maildirs + "/calewiro/cur/1600000001.M1P1.neon:2,S", 0o600) == 0)
+        let before = files(fixtures)
+        let journal = folder + "/dry.journal"
+        let result = try ProcessResult.run(relevoBinary, ["simulate", Testbed.root.appendingPathComponent("plans/exalumno.yaml").path,
+                                                           "--fixtures", fixtures, "--approve", "all", "--journal", journal])
+        #expect(result.status == 4, "\(result)")
+        #expect(result.stderr.contains("relevo: error: fixtures: refused 2 entries: "), "\(result.stderr)")
+        #expect(result.stderr.contains("calewiro/cur/1600000001.M1P1.neon:2,S: FIFO (a store holds only regular files and directories)"))
+        #expect(result.stderr.contains("ceres/cur/1600000000.M1P1.neon:2,S: symbolic link (a store is never read through a link)"))
+        #expect(files(fixtures) == before, "the fixtures are unchanged")
+        // The run's own scratch area holds neither the link, nor the FIFO, nor what the link named.
+        let shadow = FileManager.default.contents(atPath: "/etc/shadow")
+        for (path, kind) in files(journal + ".scratch") {
+            #expect(!kind.hasPrefix("<"), "\(path) is \(kind) in the scratch area")
+            #expect(FileManager.default.contents(atPath: journal + ".scratch/" + path) != shadow, "\(path) holds /etc/shadow")
+        }
+    }
 }
