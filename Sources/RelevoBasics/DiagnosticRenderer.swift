@@ -63,21 +63,37 @@ public struct DiagnosticRenderer: Sendable {
         guard let file = sources[r.file], let line = file.line(r.start.line) else { return "" }
         let pad = gutterWidth(r)
         let number = String(r.start.line)
-        let text = String(line).replacingTabs()
-        var out = String(repeating: " ", count: pad - number.count) + paint(number, "1;34")
-            + " " + paint("|", "1;34") + " " + text + "\n"
-        let column = max(1, min(r.start.column, text.unicodeScalars.count + 1))
+        var scalars = Array(String(line).replacingTabs().unicodeScalars)
+        var column = max(1, min(r.start.column, scalars.count + 1))
         var width = 1
         if r.end.line == r.start.line {
             width = max(1, r.end.column - r.start.column)
         } else {
-            width = max(1, text.unicodeScalars.count - column + 1)
+            width = max(1, scalars.count - column + 1)
         }
+        // A hostile or generated line is quoted in part: a window of the
+        // line around the column, with "…" where it was cut.
+        if scalars.count > Self.maxQuoted {
+            let start = max(0, min(column - 1 - Self.maxQuoted / 4, scalars.count - Self.maxQuoted))
+            let end = start + Self.maxQuoted
+            var window = Array(scalars[start..<end])
+            column -= start
+            if start > 0 { window.insert("…", at: 0); column += 1 }
+            if end < scalars.count { window.append("…") }
+            scalars = window
+            width = min(width, scalars.count - column + 1)
+        }
+        let text = String(String.UnicodeScalarView(scalars))
+        var out = String(repeating: " ", count: pad - number.count) + paint(number, "1;34")
+            + " " + paint("|", "1;34") + " " + text + "\n"
         let marker = "^" + String(repeating: "~", count: max(0, width - 1))
         out += String(repeating: " ", count: pad) + " " + paint("|", "1;34") + " "
             + String(repeating: " ", count: column - 1) + paint(marker, "1;32") + "\n"
         return out
     }
+
+    /// The most characters of a source line quoted under a diagnostic.
+    static let maxQuoted = 160
 
     private func paint(_ s: String, _ code: String) -> String {
         guard color, !s.isEmpty else { return s }
@@ -86,8 +102,10 @@ public struct DiagnosticRenderer: Sendable {
 }
 
 extension String {
-    /// Tabs become one space so that caret columns (in characters) line up.
+    /// Tabs become one space so that caret columns (in characters) line up,
+    /// and other control characters a "?" (a quoted line must not move the
+    /// cursor or recolour a terminal).
     fileprivate func replacingTabs() -> String {
-        String(unicodeScalars.map { $0 == "\t" ? " " : Character($0) })
+        String(unicodeScalars.map { $0 == "\t" ? " " : ($0.value < 0x20 || $0.value == 0x7f ? "?" : Character($0)) })
     }
 }

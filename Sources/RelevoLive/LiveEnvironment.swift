@@ -178,6 +178,11 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
                 identity = absolute(path)
             }
         }
+        // The private key is a secret file: refused when its group or
+        // others may read it, as ssh does.
+        if let identity, let ref = ssh.identity {
+            try SecretRef.checkPrivateFile(identity, reference: ref.description)
+        }
         guard let knownHosts = ssh.knownHosts else {
             throw ConfigurationError(description: "host \(name): `ssh.known-hosts` is required: Relevo never trusts an unknown host key")
         }

@@ -186,6 +186,9 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     /// and the archive is not used at all. nil when the host has no GNU tar.
     func fetch(base: String, paths: [String]) throws -> [String: FetchedFile]? {
         guard fetchesWithTar, !paths.isEmpty else { return paths.isEmpty ? [:] : nil }
+        #if DEBUG
+        TestSeam.beforeOpen(paths.map { Self.prefix(base) + $0 })
+        #endif
         let result = try runTool(["tar", "-c", "-f", "-", "--format=posix", "--no-recursion",
                                   "--numeric-owner", "-C", base, "--"] + paths)
         if result.exitStatus == 127 || (result.exitStatus == 64 || result.stderrText.contains("unrecognized option")
@@ -314,7 +317,11 @@ extension FileStatus {
         case .regular: kind = .regularFile
         case .directory: kind = .directory
         case .symlink: kind = .symbolicLink
-        default: kind = .unknown
+        case .fifo: kind = .fifo
+        case .characterDevice: kind = .characterDevice
+        case .blockDevice: kind = .blockDevice
+        case .socket: kind = .socket
+        case .other: kind = .unknown
         }
         self.init(kind: kind, mode: attributes.mode & 0o7777, size: attributes.size,
                   mtime: FileTime(seconds: attributes.mtime), atime: FileTime(seconds: attributes.atime),
@@ -433,6 +440,9 @@ final class SFTPDirectory: StoreDirectory {
         guard status.kind == .regularFile else {
             throw StoreError.refused([Refusal(path: display(name), reason: .specialFile(status.kind))])
         }
+        #if DEBUG
+        TestSeam.beforeOpen([absolute(name)])
+        #endif
         let reader = try attempt("open", name) { try client.openForReading(absolute(name)) }
         let file = SFTPReader(reader: reader, path: display(name), fileSystem: fileSystem)
         let opened = try file.status()

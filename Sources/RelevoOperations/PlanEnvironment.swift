@@ -143,7 +143,9 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
         for entry in try directory.search(base: base, filter: filter) {
             let key = entry.first(set.key.name) ?? ""
             if let problem = Self.keyProblem(key) {
-                refused.append((key.isEmpty ? entry.dn.description : key, problem))
+                // Shown with its control characters escaped: a refused value
+                // must not write lines of its own into the output or the journal.
+                refused.append((Self.shown(key.isEmpty ? entry.dn.description : key), problem))
                 continue
             }
             var fields: [String: String] = [set.key.name: key, "dn": entry.dn.description]
@@ -158,6 +160,10 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
                 }
                 switch field.type {
                 case .path(let under):
+                    if Self.hasControlCharacter(raw) {
+                        problem = problem ?? "\(field.attribute) '\(Self.shown(raw))' contains a control character"
+                        continue
+                    }
                     guard let relative = relativePath(raw, under: under.name) else {
                         problem = problem ?? "\(field.attribute) '\(raw)' is not under the root of \(under.name)"
                         continue
@@ -188,10 +194,33 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
     /// as anything but one name.
     public static func keyProblem(_ key: String) -> String? {
         if key.isEmpty { return "no key" }
-        if key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) { return "key contains a control character" }
+        if hasControlCharacter(key) { return "key contains a control character" }
         if key.contains("/") || key == "." || key == ".." { return "key '\(key)' is not a single name" }
         if key.hasPrefix("-") { return "key '\(key)' starts with '-'" }
         return nil
+    }
+
+    /// Whether `value` holds a C0 control character (NUL, newline...) or DEL.
+    public static func hasControlCharacter(_ value: String) -> Bool {
+        value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
+    }
+
+    /// `value` with its control characters written as escapes (`\n`, `\0`,
+    /// `\u{1b}`), for a message that quotes data from a directory.
+    public static func shown(_ value: String) -> String {
+        guard hasControlCharacter(value) else { return value }
+        var out = ""
+        for scalar in value.unicodeScalars {
+            switch scalar.value {
+            case 0: out += "\\0"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0..<0x20, 0x7f: out += "\\u{\(String(scalar.value, radix: 16))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     /// An absolute path from the directory, made relative to a store's root;

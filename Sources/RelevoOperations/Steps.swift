@@ -211,6 +211,12 @@ extension PlanEnvironment {
                 reports = stable ? try copier.copyUntilStable(maxPasses: maxPasses) : [try copier.copy()]
             }
         } catch let error as StoreError {
+            // An error after files were placed (a message swapped for a link
+            // during the copy) carries what was placed: the undo removes it.
+            if case .interrupted(let partial, _) = error, !partial.copied.isEmpty {
+                throw StepFailure("copy \(from.relative): \(error)",
+                                  partial: StepOutcome(status: .failed, undo: ["copied": json([partial])]))
+            }
             throw StepFailure("copy \(from.relative): \(error)")
         }
         let files = reports.reduce(0) { $0 + $1.copied.count + $1.skipped }

@@ -41,21 +41,39 @@ extension SecretRef {
         }
     }
 
-    private func readSecretFile(_ path: String) throws -> [UInt8] {
+    /// Refuses a secret file (a password, a private key) that is not a
+    /// regular file or that its group or others may access in any way
+    /// (mode & 077 must be 0: 0600, 0400 and 0700 pass). The message names
+    /// the path and the mode, never the contents.
+    public static func checkPrivateFile(_ path: String, reference: String) throws {
+        let (fd, _) = try openPrivate(path, reference: reference)
+        close(fd)
+    }
+
+    /// Opens a secret file (following a link to the file it names) and
+    /// checks what `checkPrivateFile` says; the caller closes the descriptor.
+    private static func openPrivate(_ path: String, reference: String) throws -> (Int32, stat) {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
         guard fd >= 0 else {
-            throw SecretError(reference: description, reason: "cannot open \(path): \(String(cString: strerror(errno)))")
+            throw SecretError(reference: reference, reason: "cannot open \(path): \(String(cString: strerror(errno)))")
         }
-        defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            throw SecretError(reference: description, reason: "\(path) is not a regular file")
+            close(fd)
+            throw SecretError(reference: reference, reason: "\(path) is not a regular file")
         }
         guard st.st_mode & 0o077 == 0 else {
+            close(fd)
             let mode = String(st.st_mode & 0o777, radix: 8)
-            throw SecretError(reference: description,
+            throw SecretError(reference: reference,
                               reason: "\(path) has mode \(mode); group and others must have no access (chmod 600 \(path))")
         }
+        return (fd, st)
+    }
+
+    private func readSecretFile(_ path: String) throws -> [UInt8] {
+        let (fd, st) = try Self.openPrivate(path, reference: description)
+        defer { close(fd) }
         guard st.st_size <= 65536 else {
             throw SecretError(reference: description, reason: "\(path) is larger than 64 KiB; a secret file holds one secret")
         }

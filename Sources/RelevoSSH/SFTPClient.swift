@@ -15,7 +15,15 @@ public struct FileAttributes: Sendable, Equatable {
         case directory
         /// A symbolic link (only from `lstat` and listings, which never follow links).
         case symlink
-        /// Anything else: device, FIFO, socket, or a type the server did not say.
+        /// A FIFO (named pipe).
+        case fifo
+        /// A character device.
+        case characterDevice
+        /// A block device.
+        case blockDevice
+        /// A socket.
+        case socket
+        /// A type the server did not say, or one not known here.
         case other
     }
 
@@ -55,6 +63,10 @@ public struct FileAttributes: Sendable, Equatable {
             case UInt(LIBSSH2_SFTP_S_IFREG): kind = .regular
             case UInt(LIBSSH2_SFTP_S_IFDIR): kind = .directory
             case UInt(LIBSSH2_SFTP_S_IFLNK): kind = .symlink
+            case UInt(LIBSSH2_SFTP_S_IFIFO): kind = .fifo
+            case UInt(LIBSSH2_SFTP_S_IFCHR): kind = .characterDevice
+            case UInt(LIBSSH2_SFTP_S_IFBLK): kind = .blockDevice
+            case UInt(LIBSSH2_SFTP_S_IFSOCK): kind = .socket
             default: kind = .other
             }
         }

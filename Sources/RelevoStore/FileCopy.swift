@@ -21,7 +21,11 @@ func copyRegularFile(from source: DirectoryHandle, name: String, expected: Censu
     try options.faultInjection?(.beforeOpen, source.display(name))
     let input = try source.openForReading(name)
     let status = try input.status()
-    guard status.device == expected.device, status.inode == expected.inode else {
+    // The file opened must be the one the census listed. Over SFTP there is
+    // no device or inode (both 0) and opening follows a link planted after
+    // the `lstat`: then size and modification time are what tells.
+    guard status.device == expected.device, status.inode == expected.inode,
+          status.kind == .regularFile, isCensused(size: status.size, mtime: status.mtime, expected) else {
         throw StoreError.sourceChanged(input.path)
     }
     if status.linkCount > 1 && expected.linkCount == 1 && !options.allowHardLinks {
@@ -67,11 +71,18 @@ func copyFetchedFile(_ file: FetchedFile, path: String, expected: CensusEntry,
 /// keep), else `sourceChanged`.
 func checkFetched(_ file: FetchedFile, path: String, expected: CensusEntry) throws {
     let status = file.status
-    let sameTime = expected.mtime.nanoseconds == 0 || status.mtime.nanoseconds == 0
-        ? status.mtime.seconds == expected.mtime.seconds : status.mtime == expected.mtime
-    guard status.kind == .regularFile, status.size == expected.size, UInt64(file.bytes.count) == expected.size, sameTime else {
+    guard status.kind == .regularFile, UInt64(file.bytes.count) == expected.size,
+          isCensused(size: status.size, mtime: status.mtime, expected) else {
         throw StoreError.sourceChanged(path)
     }
+}
+
+/// Same size and modification time as the census entry, to the precision
+/// both sides keep (SFTP carries whole seconds).
+private func isCensused(size: UInt64, mtime: FileTime, _ expected: CensusEntry) -> Bool {
+    let sameTime = expected.mtime.nanoseconds == 0 || mtime.nanoseconds == 0
+        ? mtime.seconds == expected.mtime.seconds : mtime == expected.mtime
+    return size == expected.size && sameTime
 }
 
 /// Makes a fresh staging folder `.relevo-PID-RANDOM.d` in `directory`

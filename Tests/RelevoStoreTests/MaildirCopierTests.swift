@@ -246,6 +246,33 @@ struct TwoStores {
         #expect(resumed.skipped == 1)
     }
 
+    @Test func aMessageChangedInPlaceBetweenTheCensusAndItsOpenIsNotCopied() throws {
+        // Same inode, other size: what a link planted after the lstat looks
+        // like over SFTP, where there is no inode to compare.
+        let stores = try TwoStores()
+        stores.old("new/1.A.neon", "one")
+        stores.old("new/2.B.neon", "two")
+        let path = stores.directory.absolute("neon/ceres/new/2.B.neon")
+        var options = CopyOptions(syncFiles: false)
+        options.faultInjection = { stage, name in
+            if stage == .beforeOpen && name.hasSuffix("2.B.neon") {
+                let handle = FileHandle(forWritingAtPath: path)!
+                handle.seekToEndOfFile()
+                handle.write(Data("and something else".utf8))
+                try? handle.close()
+            }
+        }
+        let error = storeError { try stores.copier(options).copy() }
+        guard case .interrupted(let partial, .sourceChanged(let changed))? = error else {
+            Issue.record("expected a changed source, got \(String(describing: error))")
+            return
+        }
+        #expect(changed == "ceres/new/2.B.neon")
+        #expect(partial.copied.map(\.path) == ["new/1.A.neon"], "what was placed is handed to the undo")
+        #expect(stores.directory.list("xalumno/ceres/new") == ["1.A.neon"])
+        #expect(stores.directory.list("xalumno/ceres/tmp").isEmpty)
+    }
+
     @Test func anUnreadableSourceFileStopsTheCopyCleanly() throws {
         // chmod 000 stops only non-root users; as root the fault hook above covers it.
         guard !runningAsRoot else { return }
