@@ -24,6 +24,8 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc",
                        providers: [.apt(["libgraphviz-dev"])]),
+        .systemLibrary(name: "CPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
         // Plain C functions for what Swift cannot call: variadic functions and
         // function-like macros of libcurl and libssh2.
         .target(name: "CRelevoShim", dependencies: ["CCurl", "CSSH2"]),
@@ -38,6 +40,7 @@ let package = Package(
         .target(name: "RelevoStore", dependencies: ["RelevoBasics"]),
         .target(name: "RelevoEngine", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoCheck"]),
         .target(name: "RelevoJournal", dependencies: ["RelevoEngine", "CSQLite"]),
+        .target(name: "RelevoPostgres", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoEngine", "RelevoJournal", "CPQ"]),
         .target(name: "RelevoLDAP", dependencies: ["RelevoBasics", "RelevoDirectory", "CLDAP"]),
         .target(name: "RelevoSSH", dependencies: ["RelevoBasics", "CSSH2", "CRelevoShim"]),
         .target(name: "RelevoMail", dependencies: ["RelevoBasics", "CCurl", "CRelevoShim"]),
@@ -51,7 +54,7 @@ let package = Package(
         .target(name: "RelevoReport", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoCheck", "RelevoLint",
                                                      "RelevoEngine", "RelevoJournal", "CGraphviz"]),
         .target(name: "RelevoCLI", dependencies: ["RelevoBasics", "RelevoYAML", "RelevoPlan",
-                                                  "RelevoCheck", "RelevoLint", "RelevoEngine", "RelevoJournal", "RelevoReport",
+                                                  "RelevoCheck", "RelevoLint", "RelevoEngine", "RelevoJournal", "RelevoPostgres", "RelevoReport",
                                                   "RelevoSimulation", "RelevoOperations", "RelevoStore", "RelevoLive"]),
         // The executable is a few lines calling RelevoCLI.
         .executableTarget(name: "relevo", dependencies: ["RelevoCLI"]),
@@ -68,6 +71,9 @@ let package = Package(
                                                                   "RelevoCheck", "RelevoDirectory", "RelevoStore"]),
         .testTarget(name: "RelevoReportTests", dependencies: ["RelevoReport", "RelevoCheck", "RelevoPlan", "RelevoJournal", "RelevoEngine"]),
         .testTarget(name: "RelevoJournalTests", dependencies: ["RelevoJournal", "RelevoEngine"]),
+        .testTarget(name: "JournalConformanceTests", dependencies: ["RelevoJournal", "RelevoPostgres", "RelevoEngine",
+                                                                    "TestbedSupport"]),
+        .testTarget(name: "RelevoPostgresTests", dependencies: ["RelevoPostgres", "RelevoJournal", "RelevoEngine", "TestbedSupport"]),
         .target(name: "TestbedSupport", path: "Tests/TestbedSupport"),
         .testTarget(name: "TestbedTests", dependencies: ["TestbedSupport"]),
         .testTarget(name: "RelevoLDAPTests", dependencies: ["RelevoLDAP", "RelevoDirectory", "RelevoBasics", "TestbedSupport"]),
@@ -77,6 +83,6 @@ let package = Package(
         .testTarget(name: "RelevoMailTests", dependencies: ["RelevoMail", "RelevoBasics", "TestbedSupport"]),
         .testTarget(name: "ExamplesTests", dependencies: ["RelevoCheck", "RelevoLint", "RelevoBasics"]),
         .testTarget(name: "NativeLibrariesTests",
-                    dependencies: ["CYAML", "CLDAP", "CSSH2", "CCurl", "CSQLite", "CGraphviz", "CRelevoShim"]),
+                    dependencies: ["CYAML", "CLDAP", "CSSH2", "CCurl", "CSQLite", "CGraphviz", "CPQ", "CRelevoShim"]),
     ]
 )

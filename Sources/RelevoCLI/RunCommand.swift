@@ -103,7 +103,7 @@ enum RunCommand {
         let live: LiveEnvironment
         do {
             live = try LiveEnvironment(plan: plan, planDirectory: prepared.planFolder,
-                                       workDirectory: URL(fileURLWithPath: prepared.journalPath + ".work"))
+                                       workDirectory: URL(fileURLWithPath: prepared.localBase + ".work"))
         } catch {
             console.error("\(error)")
             try? prepared.journal.close()

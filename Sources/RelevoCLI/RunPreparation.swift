@@ -15,9 +15,12 @@ struct PreparedRun {
     var planFolder: String
     var plan: Plan
     var graph: PlanGraph
-    var journal: SQLiteJournal
+    var journal: any JournalStore
     var info: RunInfo
+    /// The `--journal` argument: a file, or a postgresql:// URL.
     var journalPath: String
+    /// Where the run's local files go (`JournalLocator.localBase`).
+    var localBase: String
     var approvals: ApprovalPolicy
     var format: String
     var resume: Bool
@@ -71,7 +74,11 @@ enum RunPreparation {
                                                     formatOptions: [.withYear, .withMonth, .withDay, .withTime])
             journalPath = ".relevo/runs/\(plan.name)-\(stamp).journal"
         }
-        let journalExists = FileManager.default.fileExists(atPath: journalPath)
+        let journalExists: Bool
+        do { journalExists = try JournalLocator.exists(journalPath) } catch {
+            console.error("\(journalPath): \(error)")
+            return .failure(Fail(.unreadable))
+        }
         if resume && !journalExists {
             console.error("no journal at \(journalPath) to resume")
             return .failure(Fail(.unreadable))
@@ -80,7 +87,12 @@ enum RunPreparation {
             console.error("\(journalPath) already holds a run", help: "continue it with --resume, or name a new --journal")
             return .failure(Fail(.usage))
         }
-        try? FileManager.default.createDirectory(atPath: (journalPath as NSString).deletingLastPathComponent,
+        let localBase: String
+        do { localBase = try JournalLocator.localBase(journalPath) } catch {
+            console.error("\(error)")
+            return .failure(Fail(.usage))
+        }
+        try? FileManager.default.createDirectory(atPath: (localBase as NSString).deletingLastPathComponent,
                                                  withIntermediateDirectories: true)
 
         let approvals: ApprovalPolicy = parsed.values("approve").contains("all")
@@ -88,10 +100,10 @@ enum RunPreparation {
         let digest = SHA256.hexHash(Array(checked.source.text.utf8))
         let holder = "\(ProcessInfo.processInfo.hostName):\(getpid())"
 
-        let journal: SQLiteJournal
+        let journal: any JournalStore
         let info: RunInfo
         do {
-            journal = try SQLiteJournal(path: journalPath)
+            journal = try JournalLocator.store(journalPath)
             info = try journal.open(run: RunInfo(mode: mode, planName: plan.name, planDigest: digest,
                                                  startedAt: Date(), seed: seed, holder: holder))
         } catch let error as JournalError {
@@ -104,6 +116,7 @@ enum RunPreparation {
         }
         return .success(PreparedRun(planPath: planPath, planFolder: (planPath as NSString).deletingLastPathComponent.nonEmpty ?? ".",
                                     plan: plan, graph: graph, journal: journal, info: info, journalPath: journalPath,
+                                    localBase: localBase,
                                     approvals: approvals, format: format, resume: resume))
     }
 

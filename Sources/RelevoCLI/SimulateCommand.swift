@@ -113,7 +113,7 @@ enum SimulateCommand {
         }
         let environment: SimulatedEnvironment
         do {
-            environment = try SimulatedEnvironment(plan: plan, scratch: URL(fileURLWithPath: journalPath + ".scratch"),
+            environment = try SimulatedEnvironment(plan: plan, scratch: URL(fileURLWithPath: prepared.localBase + ".scratch"),
                                                    fixtureBase: fixtureBase, faults: faults)
         } catch {
             console.error("fixtures: \(error)")
