@@ -4,6 +4,7 @@ import RelevoCheck
 import RelevoEngine
 import RelevoJournal
 import RelevoPlan
+import RelevoPostgres
 import RelevoReport
 import RelevoStore
 
@@ -42,16 +43,10 @@ enum RunPreparation {
             return .failure(Fail(.usage))
         }
         let format = parsed.value("format") ?? "text"
-
-        // The plan must check clean (errors only; warnings are the operator's call).
-        let analysis = PlanAnalysis.analyse(planPath, lint: false)
-        if let reason = analysis.readError {
-            console.error("cannot read \(planPath): \(reason)")
-            return .failure(Fail(.unreadable))
-        }
-        guard let checked = analysis.result, let plan = checked.plan, let graph = checked.graph, !checked.hasErrors else {
-            console.err(TextReport.render([analysis], color: console.useColor(.auto, for: .err)))
-            return .failure(Fail(.planErrors))
+        let plan: Plan, graph: PlanGraph, digest: String
+        switch checkedPlan(planPath, console: &console) {
+        case .success(let checked): (plan, graph, digest) = checked
+        case .failure(let fail): return .failure(fail)
         }
 
         var seed: UInt64 = 1
@@ -97,7 +92,6 @@ enum RunPreparation {
 
         let approvals: ApprovalPolicy = parsed.values("approve").contains("all")
             ? .all : .given(Set(parsed.values("approve")))
-        let digest = SHA256.hexHash(Array(checked.source.text.utf8))
         let holder = "\(ProcessInfo.processInfo.hostName):\(getpid())"
 
         let journal: any JournalStore
@@ -118,6 +112,56 @@ enum RunPreparation {
                                     plan: plan, graph: graph, journal: journal, info: info, journalPath: journalPath,
                                     localBase: localBase,
                                     approvals: approvals, format: format, resume: resume))
+    }
+
+    /// The plan, checked clean (errors only; warnings are the operator's
+    /// call), its graph and the digest of its text (a journal's plan check).
+    static func checkedPlan(_ planPath: String, console: inout Console) -> Result<(Plan, PlanGraph, String), Fail> {
+        let analysis = PlanAnalysis.analyse(planPath, lint: false)
+        if let reason = analysis.readError {
+            console.error("cannot read \(planPath): \(reason)")
+            return .failure(Fail(.unreadable))
+        }
+        guard let checked = analysis.result, let plan = checked.plan, let graph = checked.graph, !checked.hasErrors else {
+            console.err(TextReport.render([analysis], color: console.useColor(.auto, for: .err)))
+            return .failure(Fail(.planErrors))
+        }
+        return .success((plan, graph, SHA256.hexHash(Array(checked.source.text.utf8))))
+    }
+
+    /// `--coordinate` and `--workers N` (a PostgreSQL journal only): who runs
+    /// the per-set phases' sets. Nil: this process, as without a work queue.
+    /// With `--workers N`, N `relevo worker` processes are started here.
+    static func dispatch(_ parsed: ParsedArguments, _ prepared: PreparedRun,
+                         console: inout Console) -> Result<(dispatch: (any SetDispatch)?, workers: [Process]), Fail> {
+        let coordinate = parsed.flag("coordinate")
+        let count = parsed.value("workers")
+        guard coordinate || count != nil else { return .success((nil, [])) }
+        guard let queue = prepared.journal as? PostgresJournal else {
+            console.error("--coordinate and --workers need a postgresql:// journal (the work queue)",
+                          help: "see docs/scale.md")
+            return .failure(Fail(.usage))
+        }
+        var workers: [Process] = []
+        if let count {
+            guard let n = Int(count), (1...64).contains(n) else {
+                console.error("--workers takes a count from 1 to 64, not '\(count)'")
+                return .failure(Fail(.usage))
+            }
+            for i in 0..<n {
+                let worker = Process()
+                worker.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+                worker.arguments = ["worker", prepared.planPath, "--journal", prepared.journalPath,
+                                    "--name", "\(ProcessInfo.processInfo.hostName):\(getpid()):\(i + 1)"]
+                do { try worker.run() } catch {
+                    console.error("cannot start worker \(i + 1): \(error)")
+                    workers.forEach { $0.terminate() }
+                    return .failure(Fail(.unreadable))
+                }
+                workers.append(worker)
+            }
+        }
+        return .success((WorkQueueDispatch(journal: queue), workers))
     }
 
     /// Prints the summary; exit 0 when every selected set migrated, 3 otherwise.

@@ -4,6 +4,7 @@ import RelevoCheck
 import RelevoEngine
 import RelevoJournal
 import RelevoOperations
+import RelevoPlan
 import RelevoReport
 import RelevoSimulation
 import RelevoStore
@@ -15,8 +16,8 @@ enum SimulateCommand {
 
     static let spec = CommandSpec(
         name: "simulate", summary: "dry-run a plan against its fixtures, with the engine of a live run",
-        usage: ["simulate PLAN [--fixtures DIR] [--inject SPEC]... [--journal FILE] [--resume] [--seed N]",
-                "         [--approve NAME|all]... [--format text|json]"],
+        usage: ["simulate PLAN [--fixtures DIR] [--inject SPEC]... [--journal FILE|URL] [--resume] [--seed N]",
+                "         [--coordinate | --workers N] [--approve NAME|all]... [--format text|json]"],
         description: [
             """
               Checks PLAN, copies its fixtures (the LDIF files and host folders named
@@ -46,6 +47,8 @@ enum SimulateCommand {
             OptionSpec(name: "inject", valueName: "SPEC", help: "inject a fault, TARGET[@SETS]=FAULT (repeatable)"),
             OptionSpec(name: "journal", valueName: "FILE", help: "the run's journal (default: .relevo/runs/PLAN-TIME.journal)"),
             OptionSpec(name: "resume", help: "continue the run recorded in --journal FILE"),
+            OptionSpec(name: "coordinate", help: "with a postgresql:// journal: run the global phases and fix the member lists; `relevo worker` processes run the sets (docs/scale.md)"),
+            OptionSpec(name: "workers", valueName: "N", help: "with a postgresql:// journal: coordinate, and start N local `relevo worker` processes"),
             OptionSpec(name: "seed", valueName: "N", help: "seed for percentages in --inject (default 1; a resume keeps the run's)"),
             OptionSpec(name: "approve", valueName: "NAME", help: "answer the approval NAME, or `all` (repeatable)"),
             OptionSpec(name: "format", valueName: "FORMAT", choices: Format.allCases.map(\.rawValue),
@@ -98,10 +101,8 @@ enum SimulateCommand {
                 return .unreadable
             }
             fixtureBase = URL(fileURLWithPath: dir)
-        } else if let folder = plan.fixtures?.folder?.path {
-            fixtureBase = URL(fileURLWithPath: folder.hasPrefix("/") ? folder : (planFolder as NSString).appendingPathComponent(folder))
         } else {
-            fixtureBase = URL(fileURLWithPath: planFolder)
+            fixtureBase = defaultFixtureBase(plan, planFolder: planFolder)
         }
         var faults = FaultPlan(seed: info.seed)
         for spec in parsed.values("inject") {
@@ -121,14 +122,23 @@ enum SimulateCommand {
             return .unreadable
         }
 
+        let dispatch: (any SetDispatch)?, workers: [Process]
+        switch RunPreparation.dispatch(parsed, prepared, console: &console) {
+        case .success(let d): (dispatch, workers) = d
+        case .failure(let fail):
+            try? prepared.journal.close()
+            return fail.status
+        }
         let progress = Progress(live: console.liveProgress, tty: console.stderrIsTTY,
                                 total: 0)
         let engine = Engine(plan: plan, graph: graph, environment: environment, journal: journal,
-                            options: EngineOptions(approvals: approvals, realTime: false, hooks: environment.hooks),
+                            options: EngineOptions(approvals: approvals, realTime: false, hooks: environment.hooks, sets: dispatch),
                             observer: { progress.observe($0) })
         let outcome = Blocking.run { try await engine.run() }
         progress.finish()
         try? journal.close()
+        // Local workers exit once the run lock is released (the journal closed).
+        for worker in workers { worker.waitUntilExit() }
         if let lines = progress.buffered, !lines.isEmpty { console.err(lines) }
 
         let summary: RunSummary
@@ -145,6 +155,12 @@ enum SimulateCommand {
 
 extension String {
     var nonEmpty: String? { isEmpty ? nil : self }
+}
+
+/// The plan's `fixtures: { folder: ... }` (relative to the plan's folder), else the plan's folder.
+func defaultFixtureBase(_ plan: Plan, planFolder: String) -> URL {
+    guard let folder = plan.fixtures?.folder?.path else { return URL(fileURLWithPath: planFolder) }
+    return URL(fileURLWithPath: folder.hasPrefix("/") ? folder : (planFolder as NSString).appendingPathComponent(folder))
 }
 
 /// Runs async work to completion from the synchronous command line. The

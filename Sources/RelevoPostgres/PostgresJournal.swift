@@ -210,7 +210,10 @@ public final class PostgresJournal: JournalStore, @unchecked Sendable {
         guard exists, let (stored, _) = try readRun(db) else {
             throw JournalError.storage("no run '\(location.run)' in \(location.database): start it with relevo run first")
         }
-        try checkSameRun(stored, run)
+        // A worker takes the run's mode from the journal (an empty mode: any).
+        var expected = run
+        if expected.mode.isEmpty { expected.mode = stored.mode }
+        try checkSameRun(stored, expected)
         return stored
     }
 
