@@ -17,7 +17,7 @@ enum SimulateCommand {
     static let spec = CommandSpec(
         name: "simulate", summary: "dry-run a plan against its fixtures, with the engine of a live run",
         usage: ["simulate PLAN [--fixtures DIR] [--inject SPEC]... [--journal FILE|URL] [--resume] [--seed N]",
-                "         [--coordinate | --workers N] [--approve NAME|all]... [--format text|json]"],
+                "         [--approve NAME|all]... [--format text|json]"],
         description: [
             """
               Checks PLAN, copies its fixtures (the LDIF files and host folders named
@@ -47,8 +47,6 @@ enum SimulateCommand {
             OptionSpec(name: "inject", valueName: "SPEC", help: "inject a fault, TARGET[@SETS]=FAULT (repeatable)"),
             OptionSpec(name: "journal", valueName: "FILE", help: "the run's journal (default: .relevo/runs/PLAN-TIME.journal)"),
             OptionSpec(name: "resume", help: "continue the run recorded in --journal FILE"),
-            OptionSpec(name: "coordinate", help: "with a postgresql:// journal: run the global phases and fix the member lists; `relevo worker` processes run the sets (docs/scale.md)"),
-            OptionSpec(name: "workers", valueName: "N", help: "with a postgresql:// journal: coordinate, and start N local `relevo worker` processes"),
             OptionSpec(name: "seed", valueName: "N", help: "seed for percentages in --inject (default 1; a resume keeps the run's)"),
             OptionSpec(name: "approve", valueName: "NAME", help: "answer the approval NAME, or `all` (repeatable)"),
             OptionSpec(name: "format", valueName: "FORMAT", choices: Format.allCases.map(\.rawValue),
@@ -122,23 +120,14 @@ enum SimulateCommand {
             return .unreadable
         }
 
-        let dispatch: (any SetDispatch)?, workers: [Process]
-        switch RunPreparation.dispatch(parsed, prepared, console: &console) {
-        case .success(let d): (dispatch, workers) = d
-        case .failure(let fail):
-            try? prepared.journal.close()
-            return fail.status
-        }
         let progress = Progress(live: console.liveProgress, tty: console.stderrIsTTY,
                                 total: 0)
         let engine = Engine(plan: plan, graph: graph, environment: environment, journal: journal,
-                            options: EngineOptions(approvals: approvals, realTime: false, hooks: environment.hooks, sets: dispatch),
+                            options: EngineOptions(approvals: approvals, realTime: false, hooks: environment.hooks),
                             observer: { progress.observe($0) })
         let outcome = Blocking.run { try await engine.run() }
         progress.finish()
         try? journal.close()
-        // Local workers exit once the run lock is released (the journal closed).
-        for worker in workers { worker.waitUntilExit() }
         if let lines = progress.buffered, !lines.isEmpty { console.err(lines) }
 
         let summary: RunSummary

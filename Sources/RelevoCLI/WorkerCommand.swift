@@ -6,7 +6,6 @@ import RelevoLive
 import RelevoOperations
 import RelevoPlan
 import RelevoPostgres
-import RelevoSimulation
 
 /// `relevo worker PLAN --journal URL`: one worker of a run's work queue
 /// (docs/scale.md). It claims the sets of per-set phases from the
@@ -113,18 +112,18 @@ enum WorkerCommand {
             return .unreadable
         }
         defer { try? journal.close() }
+        // A dry run's state (its scratch copy, its in-memory directories) is
+        // one process's: only a live run's sets can be spread over workers.
+        guard info.mode == "run" else {
+            console.error("run '\(journal.location.run)' is a simulation; workers run the sets of live runs only",
+                          help: "rehearse with `relevo simulate` alone")
+            return .usage
+        }
         let environment: any Environment
         do {
-            let base = try JournalLocator.localBase(url) + ".worker-\(getpid())"
-            if info.mode == "run" {
-                environment = MeasuredEnvironment(try LiveEnvironment(plan: plan, planDirectory: planFolder,
-                                                                      workDirectory: URL(fileURLWithPath: base + ".work")))
-            } else {
-                // A dry run's worker rehearses on a scratch copy of its own.
-                environment = try SimulatedEnvironment(plan: plan, scratch: URL(fileURLWithPath: base + ".scratch"),
-                                                       fixtureBase: defaultFixtureBase(plan, planFolder: planFolder),
-                                                       faults: FaultPlan(seed: info.seed))
-            }
+            let work = try JournalLocator.localBase(url) + ".worker-\(getpid()).work"
+            environment = MeasuredEnvironment(try LiveEnvironment(plan: plan, planDirectory: planFolder,
+                                                                  workDirectory: URL(fileURLWithPath: work)))
         } catch {
             console.error("\(error)")
             return .unreadable
