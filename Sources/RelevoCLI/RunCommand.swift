@@ -11,8 +11,7 @@ import RelevoOperations
 enum RunCommand {
     static let spec = CommandSpec(
         name: "run", summary: "run a plan against the live systems, set by set, with a journal",
-        usage: ["run PLAN [--journal FILE|URL] [--resume] [--coordinate | --workers N] [--approve NAME|all]... [--yes]",
-                "    [--format text|json]"],
+        usage: ["run PLAN [--journal FILE|URL] [--resume] [--coordinate|--workers N] [--approve NAME|all]... [--yes] [--format text|json]"],
         description: [
             """
               Checks PLAN, then runs it against the systems it names: directories over
@@ -36,7 +35,7 @@ enum RunCommand {
         ],
         arguments: [("PLAN", "the plan file (YAML)")],
         options: [
-            OptionSpec(name: "journal", valueName: "FILE", help: "the run's journal (default: .relevo/runs/PLAN-TIME.journal)"),
+            OptionSpec(name: "journal", valueName: "FILE", help: "the run's journal (default: .relevo/runs/PLAN-TIME.journal), or a run in PostgreSQL: postgresql://USER@HOST:PORT/DB?run=NAME (docs/scale.md)"),
             OptionSpec(name: "resume", help: "continue the run recorded in --journal FILE"),
             OptionSpec(name: "approve", valueName: "NAME", help: "answer the approval NAME, or `all` (repeatable)"),
             OptionSpec(name: "yes", help: "do not ask for confirmation before changing the live systems"),

@@ -153,6 +153,8 @@ enum RunPreparation {
                 worker.executableURL = URL(fileURLWithPath: "/proc/self/exe")
                 worker.arguments = ["worker", prepared.planPath, "--journal", prepared.journalPath,
                                     "--name", "\(ProcessInfo.processInfo.hostName):\(getpid()):\(i + 1)"]
+                // Their summaries are progress here: stdout keeps only the run's summary.
+                worker.standardOutput = FileHandle.standardError
                 do { try worker.run() } catch {
                     console.error("cannot start worker \(i + 1): \(error)")
                     workers.forEach { $0.terminate() }

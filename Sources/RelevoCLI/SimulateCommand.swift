@@ -45,7 +45,7 @@ enum SimulateCommand {
         options: [
             OptionSpec(name: "fixtures", valueName: "DIR", help: "the fixture set to use: the folder the plan's fixture paths are relative to, in place of `fixtures: { folder: ... }`"),
             OptionSpec(name: "inject", valueName: "SPEC", help: "inject a fault, TARGET[@SETS]=FAULT (repeatable)"),
-            OptionSpec(name: "journal", valueName: "FILE", help: "the run's journal (default: .relevo/runs/PLAN-TIME.journal)"),
+            OptionSpec(name: "journal", valueName: "FILE", help: "the run's journal (default: .relevo/runs/PLAN-TIME.journal), or a run in PostgreSQL: postgresql://USER@HOST:PORT/DB?run=NAME (docs/scale.md)"),
             OptionSpec(name: "resume", help: "continue the run recorded in --journal FILE"),
             OptionSpec(name: "seed", valueName: "N", help: "seed for percentages in --inject (default 1; a resume keeps the run's)"),
             OptionSpec(name: "approve", valueName: "NAME", help: "answer the approval NAME, or `all` (repeatable)"),

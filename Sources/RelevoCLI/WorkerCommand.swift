@@ -217,6 +217,12 @@ enum WorkerCommand {
                 throw error
             }
             renewer.cancel()
+            guard state != .running else {
+                // Waiting for an approval only the controller gives: the lease
+                // is left to expire, and the set is claimed again after it.
+                log("\(claim.phase)/\(claim.set) waits for an approval")
+                continue
+            }
             try queue.release(claim, state: state)
             counts.add(state)
             log("\(claim.phase)/\(claim.set) \(state.rawValue)")
