@@ -78,6 +78,13 @@ enum RunCommand {
         case .failure(let status): return status.status
         }
         // (A journal of a simulation is refused when it is opened: modes never mix.)
+        let dispatch: (any SetDispatch)?, workerCount: Int
+        switch RunPreparation.dispatch(parsed, prepared, console: &console) {
+        case .success(let d): (dispatch, workerCount) = d
+        case .failure(let fail):
+            try? prepared.journal.close()
+            return fail.status
+        }
         let plan = prepared.plan
         if !parsed.flag("yes") {
             let prompt = (prepared.resume ? "Resume" : "Start") + " the live run of \(plan.name) (\(prepared.planPath))? [y/N] "
@@ -120,9 +127,9 @@ enum RunCommand {
             try? prepared.journal.close()
             return .halted
         }
-        let dispatch: (any SetDispatch)?, workers: [Process]
-        switch RunPreparation.dispatch(parsed, prepared, console: &console) {
-        case .success(let d): (dispatch, workers) = d
+        let workers: [Process]
+        switch RunPreparation.startWorkers(workerCount, prepared, console: &console) {
+        case .success(let started): workers = started
         case .failure(let fail):
             try? prepared.journal.close()
             return fail.status

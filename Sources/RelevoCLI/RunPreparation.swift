@@ -130,40 +130,47 @@ enum RunPreparation {
     }
 
     /// `--coordinate` and `--workers N` (a PostgreSQL journal only): who runs
-    /// the per-set phases' sets. Nil: this process, as without a work queue.
-    /// With `--workers N`, N `relevo worker` processes are started here.
+    /// the per-set phases' sets, and how many local workers to start. Nil:
+    /// this process, as without a work queue.
     static func dispatch(_ parsed: ParsedArguments, _ prepared: PreparedRun,
-                         console: inout Console) -> Result<(dispatch: (any SetDispatch)?, workers: [Process]), Fail> {
-        let coordinate = parsed.flag("coordinate")
+                         console: inout Console) -> Result<(dispatch: (any SetDispatch)?, workers: Int), Fail> {
         let count = parsed.value("workers")
-        guard coordinate || count != nil else { return .success((nil, [])) }
+        guard parsed.flag("coordinate") || count != nil else { return .success((nil, 0)) }
         guard let queue = prepared.journal as? PostgresJournal else {
             console.error("--coordinate and --workers need a postgresql:// journal (the work queue)",
                           help: "see docs/scale.md")
             return .failure(Fail(.usage))
         }
-        var workers: [Process] = []
+        var n = 0
         if let count {
-            guard let n = Int(count), (1...64).contains(n) else {
+            guard let v = Int(count), (1...64).contains(v) else {
                 console.error("--workers takes a count from 1 to 64, not '\(count)'")
                 return .failure(Fail(.usage))
             }
-            for i in 0..<n {
-                let worker = Process()
-                worker.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-                worker.arguments = ["worker", prepared.planPath, "--journal", prepared.journalPath,
-                                    "--name", "\(ProcessInfo.processInfo.hostName):\(getpid()):\(i + 1)"]
-                // Their summaries are progress here: stdout keeps only the run's summary.
-                worker.standardOutput = FileHandle.standardError
-                do { try worker.run() } catch {
-                    console.error("cannot start worker \(i + 1): \(error)")
-                    workers.forEach { $0.terminate() }
-                    return .failure(Fail(.unreadable))
-                }
-                workers.append(worker)
-            }
+            n = v
         }
-        return .success((WorkQueueDispatch(journal: queue), workers))
+        return .success((WorkQueueDispatch(journal: queue), n))
+    }
+
+    /// Starts `count` local `relevo worker` processes on the prepared run
+    /// (they exit once the run lock is released).
+    static func startWorkers(_ count: Int, _ prepared: PreparedRun, console: inout Console) -> Result<[Process], Fail> {
+        var workers: [Process] = []
+        for i in 0..<count {
+            let worker = Process()
+            worker.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+            worker.arguments = ["worker", prepared.planPath, "--journal", prepared.journalPath,
+                                "--name", "\(ProcessInfo.processInfo.hostName):\(getpid()):\(i + 1)"]
+            // Their summaries are progress here: stdout keeps only the run's summary.
+            worker.standardOutput = FileHandle.standardError
+            do { try worker.run() } catch {
+                console.error("cannot start worker \(i + 1): \(error)")
+                workers.forEach { $0.terminate() }
+                return .failure(Fail(.unreadable))
+            }
+            workers.append(worker)
+        }
+        return .success(workers)
     }
 
     /// Prints the summary; exit 0 when every selected set migrated, 3 otherwise.
