@@ -24,6 +24,8 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc",
                        providers: [.apt(["libgraphviz-dev"])]),
+        .systemLibrary(name: "CPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
         // Plain C functions for what Swift cannot call: variadic functions and
         // function-like macros of libcurl and libssh2.
         .target(name: "CRelevoShim", dependencies: ["CCurl", "CSSH2"]),
@@ -38,6 +40,7 @@ let package = Package(
         .target(name: "RelevoStore", dependencies: ["RelevoBasics"]),
         .target(name: "RelevoEngine", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoCheck"]),
         .target(name: "RelevoJournal", dependencies: ["RelevoEngine", "CSQLite"]),
+        .target(name: "RelevoPostgres", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoEngine", "RelevoJournal", "CPQ"]),
         .target(name: "RelevoLDAP", dependencies: ["RelevoBasics", "RelevoDirectory", "CLDAP"]),
         .target(name: "RelevoSSH", dependencies: ["RelevoBasics", "CSSH2", "CRelevoShim"]),
         .target(name: "RelevoMail", dependencies: ["RelevoBasics", "CCurl", "CRelevoShim"]),
@@ -51,7 +54,7 @@ let package = Package(
         .target(name: "RelevoReport", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoCheck", "RelevoLint",
                                                      "RelevoEngine", "RelevoJournal", "CGraphviz"]),
         .target(name: "RelevoCLI", dependencies: ["RelevoBasics", "RelevoYAML", "RelevoPlan",
-                                                  "RelevoCheck", "RelevoLint", "RelevoEngine", "RelevoJournal", "RelevoReport",
+                                                  "RelevoCheck", "RelevoLint", "RelevoEngine", "RelevoJournal", "RelevoPostgres", "RelevoReport",
                                                   "RelevoSimulation", "RelevoOperations", "RelevoStore", "RelevoLive"]),
         // The real-time test's load generator and census (scripts/realtime-test).
         .target(name: "RelevoRealtime", dependencies: ["RelevoBasics", "RelevoMail", "RelevoStore"]),
@@ -62,7 +65,8 @@ let package = Package(
         .testTarget(name: "RelevoYAMLTests", dependencies: ["RelevoYAML", "RelevoBasics"]),
         .testTarget(name: "RelevoCheckTests", dependencies: ["RelevoCheck", "RelevoPlan", "RelevoBasics", "RelevoYAML"]),
         .testTarget(name: "RelevoLintTests", dependencies: ["RelevoLint", "RelevoCheck", "RelevoPlan", "RelevoBasics"]),
-        .testTarget(name: "RelevoCLITests", dependencies: ["RelevoCLI", "RelevoCheck", "RelevoLint", "RelevoBasics", "RelevoReport"],
+        .testTarget(name: "RelevoCLITests", dependencies: ["RelevoCLI", "RelevoCheck", "RelevoLint", "RelevoBasics", "RelevoReport",
+                                                       "TestbedSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "RelevoDirectoryTests", dependencies: ["RelevoDirectory", "RelevoBasics"]),
         .testTarget(name: "RelevoStoreTests", dependencies: ["RelevoStore", "RelevoBasics"]),
@@ -72,6 +76,9 @@ let package = Package(
         .testTarget(name: "RelevoReportTests", dependencies: ["RelevoReport", "RelevoCheck", "RelevoPlan", "RelevoJournal", "RelevoEngine"]),
         .testTarget(name: "RelevoJournalTests", dependencies: ["RelevoJournal", "RelevoEngine"]),
         .testTarget(name: "RelevoRealtimeTests", dependencies: ["RelevoRealtime"]),
+        .testTarget(name: "JournalConformanceTests", dependencies: ["RelevoJournal", "RelevoPostgres", "RelevoEngine",
+                                                                    "TestbedSupport"]),
+        .testTarget(name: "RelevoPostgresTests", dependencies: ["RelevoPostgres", "RelevoJournal", "RelevoEngine", "TestbedSupport"]),
         .target(name: "TestbedSupport", path: "Tests/TestbedSupport"),
         .testTarget(name: "TestbedTests", dependencies: ["TestbedSupport"]),
         .testTarget(name: "RelevoLDAPTests", dependencies: ["RelevoLDAP", "RelevoDirectory", "RelevoBasics", "TestbedSupport"]),
@@ -81,6 +88,6 @@ let package = Package(
         .testTarget(name: "RelevoMailTests", dependencies: ["RelevoMail", "RelevoBasics", "TestbedSupport"]),
         .testTarget(name: "ExamplesTests", dependencies: ["RelevoCheck", "RelevoLint", "RelevoBasics"]),
         .testTarget(name: "NativeLibrariesTests",
-                    dependencies: ["CYAML", "CLDAP", "CSSH2", "CCurl", "CSQLite", "CGraphviz", "CRelevoShim"]),
+                    dependencies: ["CYAML", "CLDAP", "CSSH2", "CCurl", "CSQLite", "CGraphviz", "CPQ", "CRelevoShim"]),
     ]
 )

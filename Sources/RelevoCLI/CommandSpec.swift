@@ -27,8 +27,8 @@ extension OptionSpec {
 
 /// The commands `relevo` has, in the order help lists them.
 enum Commands {
-    static let all: [CommandSpec] = [CheckCommand.spec, GraphCommand.spec, SimulateCommand.spec, RunCommand.spec, StatusCommand.spec,
-                                     UndoCommand.spec, RenderCommand.spec,
+    static let all: [CommandSpec] = [CheckCommand.spec, GraphCommand.spec, SimulateCommand.spec, RunCommand.spec, WorkerCommand.spec,
+                                     StatusCommand.spec, UndoCommand.spec, RenderCommand.spec,
                                      FixturesCommand.spec, ExplainCommand.spec,
                                      HelpCommand.spec]
 

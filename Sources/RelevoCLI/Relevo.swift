@@ -61,6 +61,7 @@ public enum Relevo {
         case "simulate": return SimulateCommand.run(rest, &console)
         case "status": return StatusCommand.run(rest, &console)
         case "run": return RunCommand.run(rest, &console)
+        case "worker": return WorkerCommand.run(rest, &console)
         case "undo": return UndoCommand.run(rest, &console)
         case "render": return RenderCommand.run(rest, &console)
         case "fixtures": return FixturesCommand.run(rest, &console)

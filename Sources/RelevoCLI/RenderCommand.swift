@@ -103,7 +103,7 @@ enum RenderCommand {
         }
         var snapshots: [(path: String, snapshot: JournalSnapshot)] = []
         for path in journals {
-            do { snapshots.append((path, try JournalInspection.inspect(path: path))) } catch {
+            do { snapshots.append((path, try JournalLocator.inspect(path).0)) } catch {
                 console.error("\(error)", help: "name the journal a `relevo simulate` or `relevo run` printed")
                 return .unreadable
             }

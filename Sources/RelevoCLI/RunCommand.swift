@@ -11,7 +11,7 @@ import RelevoOperations
 enum RunCommand {
     static let spec = CommandSpec(
         name: "run", summary: "run a plan against the live systems, set by set, with a journal",
-        usage: ["run PLAN [--journal FILE] [--resume] [--approve NAME|all]... [--yes] [--format text|json]"],
+        usage: ["run PLAN [--journal FILE|URL] [--resume] [--coordinate|--workers N] [--approve NAME|all]... [--yes] [--format text|json]"],
         description: [
             """
               Checks PLAN, then runs it against the systems it names: directories over
@@ -35,10 +35,12 @@ enum RunCommand {
         ],
         arguments: [("PLAN", "the plan file (YAML)")],
         options: [
-            OptionSpec(name: "journal", valueName: "FILE", help: "the run's journal (default: .relevo/runs/PLAN-TIME.journal)"),
+            OptionSpec(name: "journal", valueName: "FILE", help: "the run's journal (default: .relevo/runs/PLAN-TIME.journal), or a run in PostgreSQL: postgresql://USER@HOST:PORT/DB?run=NAME (docs/scale.md)"),
             OptionSpec(name: "resume", help: "continue the run recorded in --journal FILE"),
             OptionSpec(name: "approve", valueName: "NAME", help: "answer the approval NAME, or `all` (repeatable)"),
             OptionSpec(name: "yes", help: "do not ask for confirmation before changing the live systems"),
+            OptionSpec(name: "coordinate", help: "with a postgresql:// journal: run the global phases and fix the member lists; `relevo worker` processes run the sets (docs/scale.md)"),
+            OptionSpec(name: "workers", valueName: "N", help: "with a postgresql:// journal: coordinate, and start N local `relevo worker` processes"),
             OptionSpec(name: "format", valueName: "FORMAT", choices: ["text", "json"],
                        help: "text (default) or json (one document on stdout)"),
             .help,
@@ -76,6 +78,13 @@ enum RunCommand {
         case .failure(let status): return status.status
         }
         // (A journal of a simulation is refused when it is opened: modes never mix.)
+        let dispatch: (any SetDispatch)?, workerCount: Int
+        switch RunPreparation.dispatch(parsed, prepared, console: &console) {
+        case .success(let d): (dispatch, workerCount) = d
+        case .failure(let fail):
+            try? prepared.journal.close()
+            return fail.status
+        }
         let plan = prepared.plan
         if !parsed.flag("yes") {
             let prompt = (prepared.resume ? "Resume" : "Start") + " the live run of \(plan.name) (\(prepared.planPath))? [y/N] "
@@ -103,7 +112,7 @@ enum RunCommand {
         let live: LiveEnvironment
         do {
             live = try LiveEnvironment(plan: plan, planDirectory: prepared.planFolder,
-                                       workDirectory: URL(fileURLWithPath: prepared.journalPath + ".work"))
+                                       workDirectory: URL(fileURLWithPath: prepared.localBase + ".work"))
         } catch {
             console.error("\(error)")
             try? prepared.journal.close()
@@ -118,14 +127,23 @@ enum RunCommand {
             try? prepared.journal.close()
             return .halted
         }
+        let workers: [Process]
+        switch RunPreparation.startWorkers(workerCount, prepared, console: &console) {
+        case .success(let started): workers = started
+        case .failure(let fail):
+            try? prepared.journal.close()
+            return fail.status
+        }
         let progress = Progress(live: console.liveProgress, tty: console.stderrIsTTY, total: 0)
         let engine = Engine(plan: plan, graph: prepared.graph, environment: MeasuredEnvironment(live),
                             journal: prepared.journal,
-                            options: EngineOptions(approvals: approvals, realTime: true),
+                            options: EngineOptions(approvals: approvals, realTime: true, sets: dispatch),
                             observer: { progress.observe($0) })
         let outcome = Blocking.run { try await engine.run() }
         progress.finish()
         try? prepared.journal.close()
+        // Local workers exit once the run lock is released (the journal closed).
+        for worker in workers { worker.waitUntilExit() }
         if let lines = progress.buffered, !lines.isEmpty { console.err(lines) }
         switch outcome {
         case .success(let summary):

@@ -4,6 +4,7 @@ import RelevoCheck
 import RelevoEngine
 import RelevoJournal
 import RelevoPlan
+import RelevoPostgres
 import RelevoReport
 import RelevoStore
 
@@ -15,9 +16,12 @@ struct PreparedRun {
     var planFolder: String
     var plan: Plan
     var graph: PlanGraph
-    var journal: SQLiteJournal
+    var journal: any JournalStore
     var info: RunInfo
+    /// The `--journal` argument: a file, or a postgresql:// URL.
     var journalPath: String
+    /// Where the run's local files go (`JournalLocator.localBase`).
+    var localBase: String
     var approvals: ApprovalPolicy
     var format: String
     var resume: Bool
@@ -39,16 +43,10 @@ enum RunPreparation {
             return .failure(Fail(.usage))
         }
         let format = parsed.value("format") ?? "text"
-
-        // The plan must check clean (errors only; warnings are the operator's call).
-        let analysis = PlanAnalysis.analyse(planPath, lint: false)
-        if let reason = analysis.readError {
-            console.error("cannot read \(planPath): \(reason)")
-            return .failure(Fail(.unreadable))
-        }
-        guard let checked = analysis.result, let plan = checked.plan, let graph = checked.graph, !checked.hasErrors else {
-            console.err(TextReport.render([analysis], color: console.useColor(.auto, for: .err)))
-            return .failure(Fail(.planErrors))
+        let plan: Plan, graph: PlanGraph, digest: String
+        switch checkedPlan(planPath, console: &console) {
+        case .success(let checked): (plan, graph, digest) = checked
+        case .failure(let fail): return .failure(fail)
         }
 
         var seed: UInt64 = 1
@@ -71,7 +69,11 @@ enum RunPreparation {
                                                     formatOptions: [.withYear, .withMonth, .withDay, .withTime])
             journalPath = ".relevo/runs/\(plan.name)-\(stamp).journal"
         }
-        let journalExists = FileManager.default.fileExists(atPath: journalPath)
+        let journalExists: Bool
+        do { journalExists = try JournalLocator.exists(journalPath) } catch {
+            console.error("\(journalPath): \(error)")
+            return .failure(Fail(.unreadable))
+        }
         if resume && !journalExists {
             console.error("no journal at \(journalPath) to resume")
             return .failure(Fail(.unreadable))
@@ -80,20 +82,24 @@ enum RunPreparation {
             console.error("\(journalPath) already holds a run", help: "continue it with --resume, or name a new --journal")
             return .failure(Fail(.usage))
         }
-        try? FileManager.default.createDirectory(atPath: (journalPath as NSString).deletingLastPathComponent,
+        let localBase: String
+        do { localBase = try JournalLocator.localBase(journalPath) } catch {
+            console.error("\(error)")
+            return .failure(Fail(.usage))
+        }
+        try? FileManager.default.createDirectory(atPath: (localBase as NSString).deletingLastPathComponent,
                                                  withIntermediateDirectories: true)
 
         let approvals: ApprovalPolicy = parsed.values("approve").contains("all")
             ? .all : .given(Set(parsed.values("approve")))
-        let digest = SHA256.hexHash(Array(checked.source.text.utf8))
         let holder = "\(ProcessInfo.processInfo.hostName):\(getpid())"
 
-        let journal: SQLiteJournal
+        let journal: any JournalStore
         let info: RunInfo
         do {
             // A dry run's world (its scratch copy) is not synced to disk, so
-            // its journal need not be either (see SQLiteJournal.Durability).
-            journal = try SQLiteJournal(path: journalPath, durability: mode == "simulate" ? .process : .disk)
+            // its SQLite journal need not be either (see SQLiteJournal.Durability).
+            journal = try JournalLocator.store(journalPath, durability: mode == "simulate" ? .process : .disk)
             info = try journal.open(run: RunInfo(mode: mode, planName: plan.name, planDigest: digest,
                                                  startedAt: Date(), seed: seed, holder: holder))
         } catch let error as JournalError {
@@ -106,7 +112,67 @@ enum RunPreparation {
         }
         return .success(PreparedRun(planPath: planPath, planFolder: (planPath as NSString).deletingLastPathComponent.nonEmpty ?? ".",
                                     plan: plan, graph: graph, journal: journal, info: info, journalPath: journalPath,
+                                    localBase: localBase,
                                     approvals: approvals, format: format, resume: resume))
+    }
+
+    /// The plan, checked clean (errors only; warnings are the operator's
+    /// call), its graph and the digest of its text (a journal's plan check).
+    static func checkedPlan(_ planPath: String, console: inout Console) -> Result<(Plan, PlanGraph, String), Fail> {
+        let analysis = PlanAnalysis.analyse(planPath, lint: false)
+        if let reason = analysis.readError {
+            console.error("cannot read \(planPath): \(reason)")
+            return .failure(Fail(.unreadable))
+        }
+        guard let checked = analysis.result, let plan = checked.plan, let graph = checked.graph, !checked.hasErrors else {
+            console.err(TextReport.render([analysis], color: console.useColor(.auto, for: .err)))
+            return .failure(Fail(.planErrors))
+        }
+        return .success((plan, graph, SHA256.hexHash(Array(checked.source.text.utf8))))
+    }
+
+    /// `--coordinate` and `--workers N` (a PostgreSQL journal only): who runs
+    /// the per-set phases' sets, and how many local workers to start. Nil:
+    /// this process, as without a work queue.
+    static func dispatch(_ parsed: ParsedArguments, _ prepared: PreparedRun,
+                         console: inout Console) -> Result<(dispatch: (any SetDispatch)?, workers: Int), Fail> {
+        let count = parsed.value("workers")
+        guard parsed.flag("coordinate") || count != nil else { return .success((nil, 0)) }
+        guard let queue = prepared.journal as? PostgresJournal else {
+            console.error("--coordinate and --workers need a postgresql:// journal (the work queue)",
+                          help: "see docs/scale.md")
+            return .failure(Fail(.usage))
+        }
+        var n = 0
+        if let count {
+            guard let v = Int(count), (1...64).contains(v) else {
+                console.error("--workers takes a count from 1 to 64, not '\(count)'")
+                return .failure(Fail(.usage))
+            }
+            n = v
+        }
+        return .success((WorkQueueDispatch(journal: queue), n))
+    }
+
+    /// Starts `count` local `relevo worker` processes on the prepared run
+    /// (they exit once the run lock is released).
+    static func startWorkers(_ count: Int, _ prepared: PreparedRun, console: inout Console) -> Result<[Process], Fail> {
+        var workers: [Process] = []
+        for i in 0..<count {
+            let worker = Process()
+            worker.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+            worker.arguments = ["worker", prepared.planPath, "--journal", prepared.journalPath,
+                                "--name", "\(ProcessInfo.processInfo.hostName):\(getpid()):\(i + 1)"]
+            // Their summaries are progress here: stdout keeps only the run's summary.
+            worker.standardOutput = FileHandle.standardError
+            do { try worker.run() } catch {
+                console.error("cannot start worker \(i + 1): \(error)")
+                workers.forEach { $0.terminate() }
+                return .failure(Fail(.unreadable))
+            }
+            workers.append(worker)
+        }
+        return .success(workers)
     }
 
     /// Prints the summary; exit 0 when every selected set migrated, 3 otherwise.

@@ -4,6 +4,7 @@ import RelevoCheck
 import RelevoEngine
 import RelevoJournal
 import RelevoOperations
+import RelevoPlan
 import RelevoReport
 import RelevoSimulation
 import RelevoStore
@@ -15,7 +16,7 @@ enum SimulateCommand {
 
     static let spec = CommandSpec(
         name: "simulate", summary: "dry-run a plan against its fixtures, with the engine of a live run",
-        usage: ["simulate PLAN [--fixtures DIR] [--inject SPEC]... [--journal FILE] [--resume] [--seed N]",
+        usage: ["simulate PLAN [--fixtures DIR] [--inject SPEC]... [--journal FILE|URL] [--resume] [--seed N]",
                 "         [--approve NAME|all]... [--format text|json]"],
         description: [
             """
@@ -44,7 +45,7 @@ enum SimulateCommand {
         options: [
             OptionSpec(name: "fixtures", valueName: "DIR", help: "the fixture set to use: the folder the plan's fixture paths are relative to, in place of `fixtures: { folder: ... }`"),
             OptionSpec(name: "inject", valueName: "SPEC", help: "inject a fault, TARGET[@SETS]=FAULT (repeatable)"),
-            OptionSpec(name: "journal", valueName: "FILE", help: "the run's journal (default: .relevo/runs/PLAN-TIME.journal)"),
+            OptionSpec(name: "journal", valueName: "FILE", help: "the run's journal (default: .relevo/runs/PLAN-TIME.journal), or a run in PostgreSQL: postgresql://USER@HOST:PORT/DB?run=NAME (docs/scale.md)"),
             OptionSpec(name: "resume", help: "continue the run recorded in --journal FILE"),
             OptionSpec(name: "seed", valueName: "N", help: "seed for percentages in --inject (default 1; a resume keeps the run's)"),
             OptionSpec(name: "approve", valueName: "NAME", help: "answer the approval NAME, or `all` (repeatable)"),
@@ -98,10 +99,8 @@ enum SimulateCommand {
                 return .unreadable
             }
             fixtureBase = URL(fileURLWithPath: dir)
-        } else if let folder = plan.fixtures?.folder?.path {
-            fixtureBase = URL(fileURLWithPath: folder.hasPrefix("/") ? folder : (planFolder as NSString).appendingPathComponent(folder))
         } else {
-            fixtureBase = URL(fileURLWithPath: planFolder)
+            fixtureBase = defaultFixtureBase(plan, planFolder: planFolder)
         }
         var faults = FaultPlan(seed: info.seed)
         for spec in parsed.values("inject") {
@@ -113,7 +112,7 @@ enum SimulateCommand {
         }
         let environment: SimulatedEnvironment
         do {
-            environment = try SimulatedEnvironment(plan: plan, scratch: URL(fileURLWithPath: journalPath + ".scratch"),
+            environment = try SimulatedEnvironment(plan: plan, scratch: URL(fileURLWithPath: prepared.localBase + ".scratch"),
                                                    fixtureBase: fixtureBase, faults: faults)
         } catch {
             console.error("fixtures: \(error)")
@@ -145,6 +144,12 @@ enum SimulateCommand {
 
 extension String {
     var nonEmpty: String? { isEmpty ? nil : self }
+}
+
+/// The plan's `fixtures: { folder: ... }` (relative to the plan's folder), else the plan's folder.
+func defaultFixtureBase(_ plan: Plan, planFolder: String) -> URL {
+    guard let folder = plan.fixtures?.folder?.path else { return URL(fileURLWithPath: planFolder) }
+    return URL(fileURLWithPath: folder.hasPrefix("/") ? folder : (planFolder as NSString).appendingPathComponent(folder))
 }
 
 /// Runs async work to completion from the synchronous command line. The

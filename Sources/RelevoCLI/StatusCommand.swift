@@ -1,6 +1,7 @@
 import Foundation
 import RelevoEngine
 import RelevoJournal
+import RelevoPostgres
 import RelevoReport
 
 /// `relevo status JOURNAL`: what a run's journal says, read without taking
@@ -17,8 +18,13 @@ enum StatusCommand {
               that failed with their evidence, the steps in flight (an intent with no
               result: what --resume will read back), and the approvals given.
             """,
+            """
+              Over a PostgreSQL journal (postgresql://...?run=NAME, docs/scale.md) it
+              also shows every worker (its state, sets done and failed, sets per
+              second, last sign of life) and every lease (set, owner, time left).
+            """,
         ],
-        arguments: [("JOURNAL", "the journal file of a run")],
+        arguments: [("JOURNAL", "the journal file of a run, or its postgresql:// URL")],
         options: [
             OptionSpec(name: "format", valueName: "FORMAT", choices: ["text", "json"],
                        help: "text (default) or json (one document on stdout)"),
@@ -45,14 +51,15 @@ enum StatusCommand {
             return .usage
         }
         let snapshot: JournalSnapshot
-        do { snapshot = try JournalInspection.inspect(path: path) } catch {
+        let queue: WorkQueueSnapshot?
+        do { (snapshot, queue) = try JournalLocator.inspect(path) } catch {
             console.error("\(error)")
             return .unreadable
         }
         if parsed.value("format") == "json" {
-            console.out(json(snapshot, path: path))
+            console.out(json(snapshot, path: path, queue: queue))
         } else {
-            console.out(text(snapshot, path: path))
+            console.out(text(snapshot, path: path) + (queue.map(text) ?? ""))
         }
         return .success
     }
@@ -97,7 +104,23 @@ enum StatusCommand {
         return out
     }
 
-    static func json(_ s: JournalSnapshot, path: String) -> String {
+    /// The work queue's lines: one per worker, one per lease.
+    static func text(_ q: WorkQueueSnapshot) -> String {
+        var out = ""
+        for w in q.workers {
+            out += "  worker    \(w.owner): \(w.state), \(w.setsDone) done, \(w.setsFailed) failed, "
+                + String(format: "%.2f sets/s", w.setsPerSecond) + ", seen \(Duration.text(max(0, w.silentFor))) ago\n"
+        }
+        for l in q.leases {
+            let time = l.expiresIn >= 0 ? "expires in \(Duration.text(l.expiresIn))" : "expired \(Duration.text(-l.expiresIn)) ago"
+            out += "  lease     \(l.phase)/\(l.set) by \(l.owner), \(time)"
+                + (l.hosts.isEmpty ? "" : " (hosts \(l.hosts.joined(separator: ", ")))")
+                + (l.claims > 1 ? ", claimed \(l.claims) times" : "") + "\n"
+        }
+        return out
+    }
+
+    static func json(_ s: JournalSnapshot, path: String, queue: WorkQueueSnapshot? = nil) -> String {
         func step(_ row: JournalSnapshot.StepRow) -> JSON {
             .object([("phase", .string(row.phase)), ("set", row.set.map(JSON.string) ?? .null),
                      ("operation", .string(row.record.key.operation)), ("undo", .bool(row.record.key.undo)),
@@ -125,7 +148,18 @@ enum StatusCommand {
             ("approvals", .array(s.approvals.map { .object([("name", .string($0.name)), ("by", .string($0.by))]) })),
             ("files", .int(s.messages)),
             ("bytes", .int(Int(s.bytes))),
-        ])
+        ] + (queue.map { q in [
+            ("workers", JSON.array(q.workers.map { w in
+                .object([("owner", .string(w.owner)), ("state", .string(w.state)), ("sets_done", .int(w.setsDone)),
+                         ("sets_failed", .int(w.setsFailed)), ("sets_per_second", .double(w.setsPerSecond)),
+                         ("silent_seconds", .double(w.silentFor))])
+            })),
+            ("leases", JSON.array(q.leases.map { l in
+                .object([("phase", .string(l.phase)), ("set", .string(l.set)), ("owner", .string(l.owner)),
+                         ("hosts", .array(l.hosts.map(JSON.string))), ("expires_in_seconds", .double(l.expiresIn)),
+                         ("claims", .int(l.claims))])
+            })),
+        ] } ?? []))
         return document.serialized()
     }
 }

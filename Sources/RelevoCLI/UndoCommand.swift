@@ -70,12 +70,12 @@ enum UndoCommand {
         default:
             break
         }
-        guard let journalPath = parsed.value("journal"), FileManager.default.fileExists(atPath: journalPath) else {
+        guard let journalPath = parsed.value("journal"), (try? JournalLocator.exists(journalPath)) == true else {
             console.error("no journal at \(parsed.value("journal") ?? "")")
             return .unreadable
         }
         let mode: String
-        do { mode = try JournalInspection.inspect(path: journalPath).run.mode } catch {
+        do { mode = try JournalLocator.inspect(journalPath).0.run.mode } catch {
             console.error("\(error)")
             return .unreadable
         }
@@ -103,9 +103,9 @@ enum UndoCommand {
             if mode == "run" {
                 environment = MeasuredEnvironment(try LiveEnvironment(
                     plan: prepared.plan, planDirectory: prepared.planFolder,
-                    workDirectory: URL(fileURLWithPath: journalPath + ".work")))
+                    workDirectory: URL(fileURLWithPath: prepared.localBase + ".work")))
             } else {
-                environment = try SimulatedEnvironment(plan: prepared.plan, scratch: URL(fileURLWithPath: journalPath + ".scratch"),
+                environment = try SimulatedEnvironment(plan: prepared.plan, scratch: URL(fileURLWithPath: prepared.localBase + ".scratch"),
                                                        fixtureBase: URL(fileURLWithPath: prepared.planFolder),
                                                        faults: FaultPlan(seed: prepared.info.seed))
             }

@@ -30,10 +30,14 @@ public struct EngineOptions: Sendable {
     /// modelled on a timeline of lanes, deterministic for a seed.
     public var realTime: Bool
     public var hooks: EngineHooks
-    public init(approvals: ApprovalPolicy = .given([]), realTime: Bool = false, hooks: EngineHooks = EngineHooks()) {
+    /// Who runs the per-set phases' sets: nil, this process (see `SetDispatch`).
+    public var sets: (any SetDispatch)?
+    public init(approvals: ApprovalPolicy = .given([]), realTime: Bool = false, hooks: EngineHooks = EngineHooks(),
+                sets: (any SetDispatch)? = nil) {
         self.approvals = approvals
         self.realTime = realTime
         self.hooks = hooks
+        self.sets = sets
     }
 }
 
@@ -167,7 +171,21 @@ public actor Engine {
             }
         }
 
-        if options.realTime {
+        if let dispatch = options.sets {
+            // Workers run the sets (SetDispatch), one set at a time each
+            // (a phase's `batch` does not apply there): wait for them, then count.
+            let states = try await dispatch.waitForSets(phase: phase, sets: todo.map(\.key)) { [name] in
+                try await self.budgetExceeded(phase: name) != nil
+            }
+            for member in todo {
+                guard let state = states[member.key], state != .pending else { continue }
+                let result = PipelineResult(state: state == .migrated ? .migrated : state == .undone ? .undone : .failed,
+                                            end: elapsed(), message: "set '\(member.key)' \(state.rawValue) (by a worker)")
+                if finished(member, result, startedAt: clock) { break }
+            }
+            setSeconds = []  // each set's time is its worker's, not measured here
+            clock = max(clock, elapsed())
+        } else if options.realTime {
             try await runConcurrently(phase, batches, canary: canary, concurrency: concurrency, finished: finished)
             clock = max(clock, elapsed())
         } else {
@@ -263,7 +281,7 @@ public actor Engine {
     }
 
     /// Nil while the phase may go on; otherwise why the run halts.
-    private func haltReason(_ phase: Phase, failures: Int, total: Int, last: String, set: String) -> String? {
+    func haltReason(_ phase: Phase, failures: Int, total: Int, last: String, set: String) -> String? {
         let contingency = phase.onFailure ?? Contingency(undo: true, notify: [], then: .halt, range: phase.range)
         switch contingency.then {
         case .halt:
@@ -283,15 +301,7 @@ public actor Engine {
     /// The most sets in flight: the phase's concurrency, bounded by the
     /// concurrency of every host whose stores the phase copies to or from.
     private func effectiveConcurrency(_ phase: Phase) -> Int {
-        var n = phase.concurrency ?? 1
-        for step in phase.steps {
-            for (_, value) in step.parameters.entries {
-                guard let store = value.storePath?.store.name, let host = plan.element(store)?.host?.name,
-                      let limit = plan.host(host)?.concurrency else { continue }
-                n = min(n, limit)
-            }
-        }
-        return max(n, 1)
+        max(Self.hostLimits(plan: plan, phase: phase).values.reduce(phase.concurrency ?? 1, min), 1)
     }
 
     /// The phase's members: from the journal on resume (the list is fixed

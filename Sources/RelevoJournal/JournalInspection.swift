@@ -10,12 +10,20 @@ public struct JournalSnapshot: Sendable {
         public var set: String?
         public var state: SetState
         public var detail: String?
+
+        public init(phase: String, set: String?, state: SetState, detail: String?) {
+            (self.phase, self.set, self.state, self.detail) = (phase, set, state, detail)
+        }
     }
 
     public struct StepRow: Sendable {
         public var phase: String
         public var set: String?
         public var record: StepRecord
+
+        public init(phase: String, set: String?, record: StepRecord) {
+            (self.phase, self.set, self.record) = (phase, set, record)
+        }
     }
 
     public var run: RunInfo
@@ -81,27 +89,12 @@ public enum JournalInspection {
                 return JournalSnapshot.StepRow(phase: phase, set: set,
                                                record: try SQLiteJournal.stepRecord(row, phase: phase, set: set))
             }
-            var inFlight: [JournalSnapshot.StepRow] = []
-            var failures: [JournalSnapshot.StepRow] = []
-            var messages = 0
-            var bytes: Int64 = 0
-            for step in steps {
-                switch step.record.outcome?.status {
-                case nil: inFlight.append(step)
-                case .failed?: failures.append(step)
-                case .done? where step.record.key.operation == "copy" && !step.record.key.undo:
-                    messages += step.record.outcome?.messages ?? 0
-                    bytes += step.record.outcome?.bytes ?? 0
-                default: break
-                }
-            }
             let approvals = try db.query("SELECT name, approved_by FROM approvals ORDER BY id") {
                 (name: $0.string(0) ?? "", by: $0.string(1) ?? "")
             }
             let events = try SQLiteJournal.events(in: db)
-            return JournalSnapshot(run: run, opens: opens, activeHolder: holder(lockPath: path + ".lock"), sets: sets,
-                                   inFlight: inFlight, failures: failures, steps: steps, events: events, approvals: approvals,
-                                   messages: messages, bytes: bytes)
+            return JournalSnapshot.build(run: run, opens: opens, activeHolder: holder(lockPath: path + ".lock"), sets: sets,
+                                         steps: steps, events: events, approvals: approvals)
         } catch let error as JournalError {
             throw error
         } catch {

@@ -35,38 +35,9 @@ extension SQLiteJournal {
         [.text(key.phase), .text(try setKey(key.set)), .integer(Int64(key.index)), .integer(key.undo ? 1 : 0)]
     }
 
-    /// The stored form of a set: '' for nil (a global phase).
-    static func setKey(_ set: String?) throws -> String {
-        guard let set else { return "" }
-        guard !set.isEmpty else {
-            throw JournalError.storage("a set name cannot be empty (nil is the global scope)")
-        }
-        return set
-    }
-
-    static func checkOperation(_ key: StepKey, _ recorded: String) throws {
-        guard recorded == key.operation else {
-            throw JournalError.storage("\(describe(key)) was recorded as '\(recorded)', not '\(key.operation)'")
-        }
-    }
-
-    static func encodeUndo(_ undo: [String: String]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(undo), as: UTF8.self)
-    }
-
-    static func decodeUndo(_ json: String, key: StepKey) throws -> [String: String] {
-        do {
-            return try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
-        } catch {
-            throw JournalError.storage("unreadable undo values for \(describe(key)): \(error)")
-        }
-    }
-
-    /// `phase 'p' set 's' step 2 'copy' (undo)`, for messages.
-    static func describe(_ key: StepKey) -> String {
-        let scope = key.set.map { "phase '\(key.phase)' set '\($0)'" } ?? "global phase '\(key.phase)'"
-        return "\(scope) step \(key.index) '\(key.operation)'\(key.undo ? " (undo)" : "")"
-    }
+    static func setKey(_ set: String?) throws -> String { try JournalRules.setKey(set) }
+    static func checkOperation(_ key: StepKey, _ recorded: String) throws { try JournalRules.checkOperation(key, recorded) }
+    static func encodeUndo(_ undo: [String: String]) throws -> String { try JournalRules.encodeUndo(undo) }
+    static func decodeUndo(_ json: String, key: StepKey) throws -> [String: String] { try JournalRules.decodeUndo(json, key: key) }
+    static func describe(_ key: StepKey) -> String { JournalRules.describe(key) }
 }

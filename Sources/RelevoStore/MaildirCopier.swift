@@ -166,7 +166,7 @@ public struct MaildirCopier: Sendable {
             }
             return
         }
-        let (sourceFolder, sourceName) = try sources.parent(of: sourcePath, create: false)
+        let (sourceFolder, _) = try sources.parent(of: sourcePath, create: false)
         let (destinationFolder, destinationName) = try destinations.parent(of: existing.file.path, create: false)
         let compared = try sameContents(message.file, in: sourceFolder, existing.file, in: destinationFolder,
                                         comparison: options.comparison)

@@ -33,9 +33,3 @@ func openJournal(_ dir: TempDir, run: RunInfo = sampleRun(), eventBatchSize: Int
     let info = try journal.open(run: run)
     return (journal, info)
 }
-
-/// A second, independent, read-only connection to a journal file.
-func readOnlyCount(_ path: String, _ sql: String) throws -> Int64 {
-    let db = try Database(path: path, readOnly: true)
-    return try db.query(sql) { $0.int64(0) }.first ?? -1
-}

@@ -1,0 +1,64 @@
+// The step rules every journal store enforces the same way, and the stored
+// forms they share (SQLiteJournal, and PostgresJournal in RelevoPostgres).
+import Foundation
+import RelevoEngine
+
+public enum JournalRules {
+    /// The stored form of a set: '' for nil (a global phase).
+    public static func setKey(_ set: String?) throws -> String {
+        guard let set else { return "" }
+        guard !set.isEmpty else {
+            throw JournalError.storage("a set name cannot be empty (nil is the global scope)")
+        }
+        return set
+    }
+
+    /// A step recorded under one operation name cannot be continued under another.
+    public static func checkOperation(_ key: StepKey, _ recorded: String) throws {
+        guard recorded == key.operation else {
+            throw JournalError.storage("\(describe(key)) was recorded as '\(recorded)', not '\(key.operation)'")
+        }
+    }
+
+    /// A step that already has a result cannot be started again (its undo values would be lost).
+    public static func checkRestart(_ key: StepKey, stored: StepOutcome?) throws {
+        if let status = stored?.status {
+            throw JournalError.storage("\(describe(key)) already has a result (\(status.rawValue)): it cannot be started again")
+        }
+    }
+
+    /// Whether `outcome` must be written: false when the identical result is
+    /// already stored (idempotent); an error for a second, different result.
+    public static func checkResult(_ key: StepKey, stored: StepRecord?, outcome: StepOutcome) throws -> Bool {
+        guard let stored else {
+            throw JournalError.storage("\(describe(key)) has no intent: a result must follow its intent")
+        }
+        try checkOperation(key, stored.key.operation)
+        if let previous = stored.outcome {
+            if previous == outcome { return false }
+            throw JournalError.storage("\(describe(key)) already has a different result (\(previous.status.rawValue))")
+        }
+        return true
+    }
+
+    /// A JSON object of strings, keys sorted.
+    public static func encodeUndo(_ undo: [String: String]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(undo), as: UTF8.self)
+    }
+
+    public static func decodeUndo(_ json: String, key: StepKey) throws -> [String: String] {
+        do {
+            return try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+        } catch {
+            throw JournalError.storage("unreadable undo values for \(describe(key)): \(error)")
+        }
+    }
+
+    /// `phase 'p' set 's' step 2 'copy' (undo)`, for messages.
+    public static func describe(_ key: StepKey) -> String {
+        let scope = key.set.map { "phase '\(key.phase)' set '\($0)'" } ?? "global phase '\(key.phase)'"
+        return "\(scope) step \(key.index) '\(key.operation)'\(key.undo ? " (undo)" : "")"
+    }
+}
