@@ -24,4 +24,19 @@ public enum JSONString {
         }
         return out + "\""
     }
+
+    /// A JSON object of strings with its keys in ascending order, on one
+    /// line: what `JSONEncoder` with `.sortedKeys` writes for a
+    /// `[String: String]`, without its cost (journal rows write one per step).
+    public static func object(_ values: [String: String]) -> String {
+        if values.isEmpty { return "{}" }
+        var out = "{"
+        for key in values.keys.sorted() {
+            if out.utf8.count > 1 { out += "," }
+            out += quoted(key)
+            out += ":"
+            out += quoted(values[key]!)
+        }
+        return out + "}"
+    }
 }

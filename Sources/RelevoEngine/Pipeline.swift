@@ -1,4 +1,5 @@
 import Foundation
+import RelevoBasics
 import RelevoPlan
 
 /// How one pipeline (a global phase, or one set of a per-set phase) ended.
@@ -316,12 +317,7 @@ extension Engine {
         return (try? encoder.encode(member)).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    private func encode(_ values: [String: String]) -> String {
-        if values.isEmpty { return "{}" }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(values)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-    }
+    private func encode(_ values: [String: String]) -> String { JSONString.object(values) }
 
     private func decode(_ text: String) -> [String: String] {
         if text == "{}" { return [:] }

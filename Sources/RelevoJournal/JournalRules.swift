@@ -1,6 +1,7 @@
 // The step rules every journal store enforces the same way, and the stored
 // forms they share (SQLiteJournal, and PostgresJournal in RelevoPostgres).
 import Foundation
+import RelevoBasics
 import RelevoEngine
 
 public enum JournalRules {
@@ -43,9 +44,7 @@ public enum JournalRules {
 
     /// A JSON object of strings, keys sorted.
     public static func encodeUndo(_ undo: [String: String]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(undo), as: UTF8.self)
+        JSONString.object(undo)
     }
 
     public static func decodeUndo(_ json: String, key: StepKey) throws -> [String: String] {
@@ -54,6 +53,26 @@ public enum JournalRules {
         } catch {
             throw JournalError.storage("unreadable undo values for \(describe(key)): \(error)")
         }
+    }
+
+    /// A stored set row read back: '' is the global scope; an unknown
+    /// state name is a damaged journal.
+    public static func setState(phase: String, key: String?, state name: String?,
+                                detail: String?) throws -> (set: String?, state: SetState, detail: String?) {
+        guard let state = SetState(rawValue: name ?? "") else {
+            throw JournalError.storage("unknown set state '\(name ?? "")' in \(phase)")
+        }
+        let key = key ?? ""
+        return (set: key.isEmpty ? nil : key, state: state, detail: detail)
+    }
+
+    /// A stored event row read back; an unknown kind is a damaged journal.
+    public static func event(seq: Int64, kind name: String?, at: Double, phase: String?, set: String?,
+                             operation: String?, message: String?, bytes: Int64) throws -> EngineEvent {
+        guard let kind = EngineEvent.Kind(rawValue: name ?? "") else {
+            throw JournalError.storage("unknown event kind '\(name ?? "")' at event \(seq)")
+        }
+        return EngineEvent(kind, at: at, phase: phase, set: set, operation: operation, message: message ?? "", bytes: bytes)
     }
 
     /// `phase 'p' set 's' step 2 'copy' (undo)`, for messages.

@@ -253,10 +253,8 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     private static func intent(_ key: StepKey, detail: String, now: Double, in db: Database) throws {
         if let existing = try step(key, in: db) {
-            try checkOperation(key, existing.key.operation)
-            if let status = existing.outcome?.status {
-                throw JournalError.storage("\(describe(key)) already has a result (\(status.rawValue)): it cannot be started again")
-            }
+            try JournalRules.checkOperation(key, existing.key.operation)
+            try JournalRules.checkRestart(key, stored: existing.outcome)
             try db.run("""
                 UPDATE steps SET detail = ?5, intent_at = ?6, intents = intents + 1
                 WHERE phase = ?1 AND set_key = ?2 AND idx = ?3 AND undo = ?4
@@ -270,14 +268,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     private static func result(_ key: StepKey, outcome: StepOutcome, now: Double, in db: Database) throws {
-        guard let existing = try step(key, in: db) else {
-            throw JournalError.storage("\(describe(key)) has no intent: a result must follow its intent")
-        }
-        try checkOperation(key, existing.key.operation)
-        if let stored = existing.outcome {
-            if stored == outcome { return }
-            throw JournalError.storage("\(describe(key)) already has a different result (\(stored.status.rawValue))")
-        }
+        guard try JournalRules.checkResult(key, stored: try step(key, in: db), outcome: outcome) else { return }
         try db.run("""
             UPDATE steps SET status = ?5, undo_json = ?6, evidence = ?7, bytes = ?8, messages = ?9,
                              seconds = ?10, result_at = ?11
@@ -333,12 +324,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try read { db in
             try db.query("SELECT set_key, state, detail FROM sets WHERE phase = ?1 ORDER BY id",
                          [.text(phase)]) { row in
-                let key = row.string(0) ?? ""
-                let name = row.string(1) ?? ""
-                guard let state = SetState(rawValue: name) else {
-                    throw JournalError.storage("unknown set state '\(name)' in \(phase)")
-                }
-                return (set: key.isEmpty ? nil : key, state: state, detail: row.string(2))
+                try JournalRules.setState(phase: phase, key: row.string(0), state: row.string(1), detail: row.string(2))
             }
         }
     }
@@ -370,12 +356,8 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try db.query("""
             SELECT seq, kind, at, phase, set_key, operation, message, bytes FROM events ORDER BY seq
             """) { row in
-            let name = row.string(1) ?? ""
-            guard let kind = EngineEvent.Kind(rawValue: name) else {
-                throw JournalError.storage("unknown event kind '\(name)' at event \(row.int64(0))")
-            }
-            return EngineEvent(kind, at: row.double(2), phase: row.string(3), set: row.string(4),
-                               operation: row.string(5), message: row.string(6) ?? "", bytes: row.int64(7))
+            try JournalRules.event(seq: row.int64(0), kind: row.string(1), at: row.double(2), phase: row.string(3),
+                                   set: row.string(4), operation: row.string(5), message: row.string(6), bytes: row.int64(7))
         }
     }
 
@@ -398,12 +380,12 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     // MARK: Serialization and transactions
 
-    /// Runs `body` on the open session, under the lock; every error leaves as a `JournalError`.
     /// `PRAGMA synchronous` of the open connection (1 is NORMAL), for tests.
     func synchronousMode() throws -> Int64 {
         try read { try $0.pragmaInteger("synchronous") }
     }
 
+    /// Runs `body` on the open session, under the lock; every error leaves as a `JournalError`.
     private func locked<T>(_ body: (inout Session) throws -> T) throws -> T {
         mutex.lock()
         defer { mutex.unlock() }

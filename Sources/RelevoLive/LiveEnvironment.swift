@@ -227,7 +227,7 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
     public override func recordNotification(_ line: String) throws {
         let file = workDirectory.appendingPathComponent("notifications.log")
         if !FileManager.default.fileExists(atPath: file.path) {
-            FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         let handle = try FileHandle(forWritingTo: file)
         defer { try? handle.close() }

@@ -341,12 +341,7 @@ public final class PostgresJournal: JournalStore, @unchecked Sendable {
     public func setStates(phase: String) throws -> [(set: String?, state: SetState, detail: String?)] {
         try read { db in
             try db.exec("SELECT set_key, state, detail FROM sets WHERE phase = $1 ORDER BY id", [.text(phase)]).map { row in
-                let key = row.string(0) ?? ""
-                let name = row.string(1) ?? ""
-                guard let state = SetState(rawValue: name) else {
-                    throw JournalError.storage("unknown set state '\(name)' in \(phase)")
-                }
-                return (set: key.isEmpty ? nil : key, state: state, detail: row.bytes(2))
+                try JournalRules.setState(phase: phase, key: row.string(0), state: row.string(1), detail: row.bytes(2))
             }
         }
     }
@@ -374,12 +369,8 @@ public final class PostgresJournal: JournalStore, @unchecked Sendable {
 
     static func events(in db: PGConnection) throws -> [EngineEvent] {
         try db.exec("SELECT seq, kind, at, phase, set_key, operation, message, bytes FROM events ORDER BY seq").map { row in
-            let name = row.string(1) ?? ""
-            guard let kind = EngineEvent.Kind(rawValue: name) else {
-                throw JournalError.storage("unknown event kind '\(name)' at event \(row.int64(0))")
-            }
-            return EngineEvent(kind, at: row.double(2), phase: row.string(3), set: row.string(4),
-                               operation: row.string(5), message: row.bytes(6) ?? "", bytes: row.int64(7))
+            try JournalRules.event(seq: row.int64(0), kind: row.string(1), at: row.double(2), phase: row.string(3),
+                                   set: row.string(4), operation: row.string(5), message: row.bytes(6), bytes: row.int64(7))
         }
     }
 
