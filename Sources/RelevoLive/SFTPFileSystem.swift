@@ -33,6 +33,7 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     private var isRootUser: Bool?
     private var hashingUnavailable = false
     private var tarUnavailable = false
+    private var findUnavailable = false
     /// Commands run on the host so far, by their program (for tests: what
     /// a batch saves is counted, never timed).
     private var commandsRun: [String: Int] = [:]
@@ -125,14 +126,17 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
         do {
             return try client.session.run(argv, stdin: stdin)
         } catch let error as SSHError {
-            throw StoreError.unavailable(fileSystem: name, operation: argv.joined(separator: " "), path: "", reason: "\(error)")
+            // The command as a message: its first words and how many paths followed.
+            let shown = argv.count > 8 ? argv.prefix(6).joined(separator: " ") + " ... (\(argv.count - 6) more arguments)"
+                : argv.joined(separator: " ")
+            throw StoreError.unavailable(fileSystem: name, operation: shown, path: "", reason: "\(error)")
         }
     }
 
     // MARK: - Hashing on the host
 
     /// SHA-256 of files below the directory `base`, computed on the host by
-    /// coreutils' `sha256sum --zero` (one command per 512 files, paths as
+    /// coreutils' `sha256sum --zero` (one command per 512 files or 24 KB of paths, as
     /// arguments, never through a shell's parsing): the census of a
     /// verification gate then costs one round trip instead of reading
     /// every byte over SSH. nil when the host has no such command (the
@@ -143,10 +147,7 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
         if lock.withLock({ hashingUnavailable }) { return nil }
         let prefix = Self.prefix(base)
         var digests: [String: String] = [:]
-        var start = 0
-        while start < paths.count {
-            let batch = Array(paths[start..<min(start + 512, paths.count)])
-            start += batch.count
+        for batch in Self.runs(paths, prefix: prefix, count: 512) {
             let result = try runTool(["sha256sum", "--zero", "--"] + batch.map { prefix + $0 })
             if result.exitStatus == 127 || result.exitStatus == nil
                 || (!result.succeeded && result.stdout.isEmpty && result.stderrText.contains("option")) {
@@ -165,6 +166,98 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
             }
         }
         return digests
+    }
+
+    // MARK: - Many trees listed in one request
+
+    /// Every entry below each of the directories `paths` (relative to the
+    /// directory `base`), listed by one GNU `find -P` on the host (paths as
+    /// arguments, never through a shell's parsing; `-P` never follows a
+    /// link): for a batch of Maildirs, one round trip instead of a few SFTP
+    /// requests per folder. Each status is what an SFTP listing gives (the
+    /// `lstat` of the entry, times in whole seconds, no device, inode or
+    /// link count), so a census over it is the census over SFTP. nil when
+    /// the host has no GNU find, or when find complained at all (a file
+    /// vanished, a folder unreadable): then the caller lists each tree over
+    /// SFTP, the ordinary way. A start path that is not a directory when
+    /// find reaches it is left out.
+    func listTrees(base: String, paths: [String]) throws -> [String: ListedTree]? {
+        if lock.withLock({ findUnavailable }) { return nil }
+        let prefix = Self.prefix(base)
+        var trees: [String: ListedTree] = [:]
+        for batch in Self.runs(paths, prefix: prefix, count: 256) {
+            // Per entry: type, mode (octal), size, mtime, atime, uid, gid,
+            // then the start path and the path below it, each ended by a NUL.
+            let result = try runTool(["find", "-P"] + batch.map { prefix + $0 }
+                                     + ["-printf", "%y %m %s %T@ %A@ %U %G\\0%H\\0%P\\0"])
+            if result.exitStatus == 127 || result.stderrText.contains("unknown predicate")
+                || result.stderrText.contains("invalid predicate") {
+                lock.withLock { findUnavailable = true }
+                return nil
+            }
+            guard result.succeeded, result.stderr.isEmpty else { return nil }
+            let fields = result.stdout.split(separator: 0, omittingEmptySubsequences: false)
+            // The output ends with a NUL, so the last field is empty.
+            guard fields.count % 3 == 1, fields.last?.isEmpty == true else { return nil }
+            let wanted = Set(batch)
+            var i = 0
+            while i + 2 < fields.count {
+                let (attributes, top, below) = (fields[i], fields[i + 1], fields[i + 2])
+                i += 3
+                let topPath = String(decoding: top, as: UTF8.self)
+                guard topPath.hasPrefix(prefix), wanted.contains(String(topPath.dropFirst(prefix.count))),
+                      let status = Self.findStatus(attributes) else { return nil }
+                let relative = String(topPath.dropFirst(prefix.count))
+                if below.isEmpty {
+                    // The start path itself: a tree only if it is a directory.
+                    if status.kind == .directory, trees[relative] == nil { trees[relative] = ListedTree(directories: ["": []]) }
+                    continue
+                }
+                guard trees[relative] != nil else { continue }
+                // Its parent's listing gains the entry; a directory gets its own (empty so far).
+                let bytes = Array(below)
+                let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
+                let parent = slash.map { String(decoding: bytes[..<$0], as: UTF8.self) } ?? ""
+                let name = slash.map { Array(bytes[($0 + 1)...]) } ?? bytes
+                guard !name.isEmpty else { return nil }
+                trees[relative]!.directories[parent, default: []].append((EntryName(bytes: name), status))
+                if status.kind == .directory {
+                    trees[relative]!.directories[String(decoding: bytes, as: UTF8.self), default: []] += []
+                }
+            }
+        }
+        return trees
+    }
+
+    /// `%y %m %s %T@ %A@ %U %G` of find's `-printf` as the status an SFTP
+    /// listing would give; nil for anything unexpected.
+    static func findStatus(_ text: ArraySlice<UInt8>) -> FileStatus? {
+        let parts = text.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
+        guard parts.count == 7, parts[0].count == 1 else { return nil }
+        let kind: EntryKind
+        switch parts[0] {
+        case "f": kind = .regularFile
+        case "d": kind = .directory
+        case "l": kind = .symbolicLink
+        case "p": kind = .fifo
+        case "s": kind = .socket
+        case "c": kind = .characterDevice
+        case "b": kind = .blockDevice
+        default: kind = .unknown
+        }
+        func seconds(_ text: String) -> Int64? {
+            // "1700000000.0000000000": whole seconds, as SFTP gives them.
+            let whole = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+            guard whole.count <= 2, let value = Int64(whole[0]) else { return nil }
+            return value
+        }
+        guard let mode = UInt32(parts[1], radix: 8), let size = UInt64(parts[2]),
+              let mtime = seconds(parts[3]), let atime = seconds(parts[4]),
+              let uid = UInt32(parts[5]), let gid = UInt32(parts[6]) else { return nil }
+        return FileStatus(kind: kind, mode: mode & 0o7777, size: size, mtime: FileTime(seconds: mtime),
+                          atime: FileTime(seconds: atime), uid: uid, gid: gid)
     }
 
     // MARK: - Many files in one request
@@ -186,6 +279,16 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     /// and the archive is not used at all. nil when the host has no GNU tar.
     func fetch(base: String, paths: [String]) throws -> [String: FetchedFile]? {
         guard fetchesWithTar, !paths.isEmpty else { return paths.isEmpty ? [:] : nil }
+        var files: [String: FetchedFile] = [:]
+        for run in Self.runs(paths, prefix: "", count: paths.count) {
+            guard let fetched = try fetchRun(base: base, paths: run) else { return nil }
+            files.merge(fetched) { first, _ in first }
+        }
+        return files
+    }
+
+    /// `fetch` of paths that fit one command.
+    private func fetchRun(base: String, paths: [String]) throws -> [String: FetchedFile]? {
         #if DEBUG
         TestSeam.beforeOpen(paths.map { Self.prefix(base) + $0 })
         #endif
@@ -242,13 +345,43 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     /// is not there; any other failure is an error naming chown's complaint.
     func changeOwners(base: String, paths: [String], uid: UInt32, gid: UInt32, missingIsFine: Bool) throws -> Bool {
         let prefix = Self.prefix(base)
-        let result = try runTool(["chown", "-h", "--", "\(uid):\(gid)"] + paths.map { $0.isEmpty ? base : prefix + $0 })
-        if result.succeeded { return true }
-        if result.exitStatus == 127 { return false }
-        let complaints = Self.complaints(result, except: missingIsFine ? ["No such file or directory"] : [])
-        if complaints.isEmpty { return true }
-        throw StoreError.unavailable(fileSystem: name, operation: "chown", path: base,
-                                     reason: String(complaints.first ?? "exit \(result.exitStatus.map(String.init) ?? "?")"))
+        for run in Self.runs(paths, prefix: prefix, count: paths.count) {
+            let result = try runTool(["chown", "-h", "--", "\(uid):\(gid)"] + run.map { $0.isEmpty ? base : prefix + $0 })
+            if result.succeeded { continue }
+            if result.exitStatus == 127 { return false }
+            let complaints = Self.complaints(result, except: missingIsFine ? ["No such file or directory"] : [])
+            if complaints.isEmpty { continue }
+            throw StoreError.unavailable(fileSystem: name, operation: "chown", path: base,
+                                         reason: String(complaints.first ?? "exit \(result.exitStatus.map(String.init) ?? "?")"))
+        }
+        return true
+    }
+
+    /// `paths` in runs that each fit one command: libssh2 sends a command
+    /// in one SSH channel request and refuses a request over about 32 KB
+    /// ("Unable to send channel request"; seen with 300 long Maildir paths),
+    /// so each run's arguments, quoted as `ShellQuoting` quotes them with
+    /// `prefix` before each, stay within `argumentBytes`, and at most
+    /// `count` paths. Never an empty run; a path longer than the limit on
+    /// its own is a run by itself.
+    static func runs(_ paths: [String], prefix: String, count: Int, argumentBytes: Int = 24 * 1024) -> [[String]] {
+        var runs: [[String]] = []
+        var current: [String] = []
+        var bytes = 0
+        let prefixBytes = prefix.utf8.count + 3 * prefix.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "'") ? 1 : 0) }
+        for path in paths {
+            // Two quotes and a space, and '\'' for each quote inside.
+            let size = prefixBytes + path.utf8.count + 3 + 3 * path.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "'") ? 1 : 0) }
+            if !current.isEmpty && (current.count >= max(count, 1) || bytes + size > argumentBytes) {
+                runs.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(path)
+            bytes += size
+        }
+        if !current.isEmpty { runs.append(current) }
+        return runs
     }
 
     /// A tool on the host with its messages in English (`env LC_ALL=C`), so
@@ -380,6 +513,10 @@ final class SFTPDirectory: StoreDirectory {
 
     func digests(of paths: [String]) throws -> [String: String]? {
         try fileSystem.digests(base: path, paths: paths)
+    }
+
+    func listTrees(_ paths: [String]) throws -> [String: ListedTree]? {
+        try fileSystem.listTrees(base: path, paths: paths)
     }
 
     var readsManyFiles: Bool { fileSystem.fetchesWithTar }

@@ -1,5 +1,7 @@
 /// Censuses of many Maildirs of one store root at once, for a batch of
-/// sets (a phase's `batch:`): each Maildir is listed as `scan` lists it,
+/// sets (a phase's `batch:`): each Maildir is opened as `scan` opens it and
+/// all are listed in one request where the file system can
+/// (`StoreDirectory.listTrees`; else each is listed as `scan` lists it),
 /// then the contents of every listed file of all of them are hashed in one
 /// request where the file system can (`digests(of:)` on the store root: over
 /// SSH, one `sha256sum` per 512 files on the host instead of one per Maildir
@@ -18,7 +20,36 @@ extension MaildirCensus {
               locations.allSatisfy({ $0.root == first.root }) else { return locations.map(alone) }
         var listingOnly = options
         listingOnly.hashContents = false
-        var results = locations.map { location in Result { try scan(location, options: listingOnly) } }
+        let top: DirectoryHandle
+        do {
+            top = try first.root.fileSystem.openDirectory(absolute: first.root.path, display: "")
+        } catch {
+            return locations.map(alone)
+        }
+        // Each Maildir opened as `scan` opens it (its path checked, no link
+        // on the way), then all of them listed in one request where the
+        // file system can (`listTrees`: over SSH, one `find` on the host
+        // instead of a few SFTP requests per folder); the walk of each is
+        // the ordinary one, over that listing.
+        let opened: [Result<DirectoryHandle, any Error>] = locations.map { location in
+            Result {
+                guard let directory = try location.open() else {
+                    throw StoreError.io(path: location.relative, operation: "open directory", errno: 2 /* ENOENT */)
+                }
+                return directory
+            }
+        }
+        let listable = zip(locations, opened).compactMap { location, handle in
+            (try? handle.get()) == nil ? nil : location.relative
+        }
+        let trees = (listable.count > 1 ? (try? top.listTrees(listable)) ?? nil : nil) ?? [:]
+        var results = zip(locations, opened).map { location, handle in
+            Result { () throws -> MaildirCensus in
+                let directory = try handle.get()
+                let walked: DirectoryHandle = trees[location.relative].map { ListedDirectory(real: directory, tree: $0) } ?? directory
+                return try scan(walked, location: location, options: listingOnly)
+            }
+        }
 
         // Paths relative to the store root of every file `scan` would hash.
         func hashed(_ census: MaildirCensus) -> [CensusEntry] {
@@ -31,7 +62,6 @@ extension MaildirCensus {
         }
         let digests: [String: String]
         do {
-            let top = try first.root.fileSystem.openDirectory(absolute: first.root.path, display: "")
             guard let answer = paths.isEmpty ? [:] : try top.digests(of: paths) else { return locations.map(alone) }
             digests = answer
         } catch {

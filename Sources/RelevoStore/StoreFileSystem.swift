@@ -68,6 +68,13 @@ public protocol StoreDirectory: AnyObject {
     /// reads each file). A path missing from the answer (vanished, or not
     /// a regular file any more) is left to the caller too. The default is nil.
     func digests(of paths: [String]) throws -> [String: String]?
+    /// Whole trees below this directory listed in one request, for many
+    /// at once (`MaildirCensus.scanMany`): for each of `paths` (relative to
+    /// this directory, each a directory the caller has just opened), every
+    /// entry below it with its status as `listing()` would give it. nil when
+    /// this file system cannot (the default); a path missing from the
+    /// answer is walked by the caller, the ordinary way.
+    func listTrees(_ paths: [String]) throws -> [String: ListedTree]?
     /// The subdirectory `name` that a `listing()` just showed as the
     /// directory `listed`, with its status as opened: the walker compares the
     /// two to catch a directory swapped since the listing. Locally that is an
@@ -150,6 +157,7 @@ extension StoreDirectory {
     public func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool { false }
     public func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? { nil }
     public func digests(of paths: [String]) throws -> [String: String]? { nil }
+    public func listTrees(_ paths: [String]) throws -> [String: ListedTree]? { nil }
 
     public func openListed(_ name: String, listed: FileStatus) throws -> (handle: any StoreDirectory, status: FileStatus) {
         let child = try openDirectory(name)

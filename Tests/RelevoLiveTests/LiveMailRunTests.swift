@@ -35,8 +35,8 @@ let liveMailPlan = Testbed.root.appendingPathComponent("examples/exalumno/live-m
         let bed = try LiveBed("livemailbad", mail: true)
         defer { bed.tearDown() }
         let wrong = bed.work + "/wrong-master.password"
-        FileManager.default.createFile(atPath: wrong, contents: Data("not-the-master-password".utf8),
-                                       attributes: [.posixPermissions: 0o600])
+        #expect(FileManager.default.createFile(atPath: wrong, contents: Data("not-the-master-password".utf8),
+                                       attributes: [.posixPermissions: 0o600]))
         let run = try bed.relevo(["run", liveMailPlan, "--yes", "--approve", "all", "--journal", bed.journal, "--format", "json"],
                                  environment: ["RELEVO_MAIL_MASTER_PASSWORD_FILE": wrong])
         #expect(run.status != 0, "\(run)")

@@ -177,8 +177,8 @@ import TestbedSupport
         #expect(remote.difference(to: local).isComplete)
     }
 
-    /// A batch of Maildirs (a phase's `batch:`): their census is one
-    /// `sha256sum` for all of them, their chown one `chown` per owner, and
+    /// A batch of Maildirs (a phase's `batch:`): their census is one `find`
+    /// and one `sha256sum` for all of them, their chown one `chown` per owner, and
     /// each result is what the Maildir's own would be; a refused Maildir
     /// fails alone.
     @Test func aBatchOfMaildirsIsHashedAndChownedInOneCommand() throws {
@@ -201,18 +201,23 @@ import TestbedSupport
         let root = try StoreRoot(oldRoot, on: fs)
         let locations = try ["batch1", "hashuser", "batch2", "batch3"].map { try root.location($0) }
 
-        let hashed = fs.commands("sha256sum")
+        let hashed = fs.commands("sha256sum"), found = fs.commands("find")
         let results = MaildirCensus.scanMany(locations)
         #expect(fs.commands("sha256sum") == hashed + 1, "one sha256sum for the batch")
+        #expect(fs.commands("find") == found + 1, "one find lists the batch's Maildirs")
         for (location, result) in zip(locations.prefix(3), results.prefix(3)) {
             let census = try result.get()
+            // Listed by find, the census is the one an SFTP walk gives.
+            #expect(census == (try MaildirCensus.scan(location)), "\(location.relative)")
             let local = try MaildirCensus.scan(root: oldRoot, relative: location.relative)
             #expect(census.messageCount == 5 || location.relative == "hashuser")
             #expect(census.messages.values.allSatisfy { $0.file.sha256 != nil })
             #expect(census.messages.mapValues(\.file.sha256) == local.messages.mapValues(\.file.sha256))
             #expect(census.otherFiles.map(\.sha256) == local.otherFiles.map(\.sha256))
         }
-        #expect(throws: StoreError.self) { try results[3].get() }
+        let refusedInBatch = #expect(throws: StoreError.self) { try results[3].get() }
+        let refusedAlone = #expect(throws: StoreError.self) { try MaildirCensus.scan(locations[3]) }
+        #expect(String(describing: refusedInBatch) == String(describing: refusedAlone), "the same refusal")
 
         let vmail = try fs.owner(user: "vmail", group: "vmail")
         let before = try locations.prefix(3).map { try Ownership.currentOwners(of: $0) }
@@ -226,6 +231,45 @@ import TestbedSupport
             #expect(try Ownership.currentOwners(of: location).allSatisfy { $0.owner == vmail })
             try Ownership.restore(report, in: location)
             #expect(try Ownership.currentOwners(of: location).allSatisfy { $0.owner.uid == 0 && $0.owner.gid == 0 })
+        }
+    }
+
+    /// Hundreds of long paths in one batch: libssh2 refuses a command line
+    /// over about 32 KB, so hashing, listing, reading and chown split their
+    /// paths into commands that fit, and every path is answered.
+    @Test func manyLongPathsAreSplitIntoCommandsThatFit() throws {
+        let bed = IsolatedTestbed(name: "longpaths")
+        try bed.up()
+        defer { bed.down() }
+        let oldRoot = bed["RELEVO_OLD_ROOT"]
+        try FileManager.default.createDirectory(atPath: oldRoot + "/long/cur", withIntermediateDirectories: true)
+        var paths: [String] = []
+        for i in 0..<600 {
+            // 150-byte names, as a long host name makes them.
+            let name = "long/cur/1700000000.M\(i)P1." + String(repeating: "mail-storage-node.", count: 6) + "example.org,S=40:2,S"
+            try Data("message \(i)\n".utf8).write(to: URL(fileURLWithPath: oldRoot + "/" + name))
+            paths.append(name)
+        }
+        let pool = SSHPool()
+        defer { pool.closeAll() }
+        let fs = SFTPFileSystem(client: try pool.sftp(for: try endpoint(bed, "OLD")), name: "neon")
+
+        let hashed = fs.commands("sha256sum")
+        let digests = try #require(try fs.digests(base: oldRoot, paths: paths))
+        #expect(digests.count == 600)
+        #expect(digests[paths[7]] == SHA256.hexHash(Array("message 7\n".utf8)))
+        #expect(fs.commands("sha256sum") - hashed > 2, "split into several commands")
+
+        let fetched = try #require(try fs.fetch(base: oldRoot, paths: paths))
+        #expect(fetched.count == 600)
+        #expect(fetched[paths[599]]?.bytes == Array("message 599\n".utf8))
+
+        let trees = try #require(try fs.listTrees(base: oldRoot, paths: ["long"]))
+        #expect(trees["long"]?.directories["cur"]?.count == 600)
+
+        #expect(try fs.changeOwners(base: oldRoot, paths: paths, uid: 0, gid: 0, missingIsFine: false))
+        for run in SFTPFileSystem.runs(paths, prefix: oldRoot + "/", count: 512) {
+            #expect(run.reduce(0) { $0 + oldRoot.utf8.count + $1.utf8.count + 4 } <= 24 * 1024)
         }
     }
 }

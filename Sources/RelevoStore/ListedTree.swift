@@ -1,0 +1,74 @@
+/// A directory tree as one listing request answered
+/// (`StoreDirectory.listTrees`): for each directory of the tree, by its path
+/// relative to the tree's top (`""` is the top), its entries with their
+/// status. Only what the request saw; nothing is checked here.
+public struct ListedTree: Sendable {
+    public var directories: [String: [(name: EntryName, status: FileStatus)]]
+
+    public init(directories: [String: [(name: EntryName, status: FileStatus)]] = [:]) {
+        self.directories = directories
+    }
+}
+
+/// A directory whose listings come from a `ListedTree` instead of the file
+/// system, so that a census of many Maildirs lists them all with one request
+/// (`MaildirCensus.scanMany`). The walker's rules are unchanged: it still
+/// meets every entry with its status, refuses links and special files,
+/// and compares each directory it opens with its listing. Everything else
+/// (status, reading, hashing, writing) goes to `real`, the directory it
+/// stands for. A directory of the tree missing from the listing (made after
+/// it) is listed by `real`.
+final class ListedDirectory: StoreDirectory {
+    let real: any StoreDirectory
+    let tree: ListedTree
+    /// This directory's path relative to the tree's top.
+    let path: String
+
+    init(real: any StoreDirectory, tree: ListedTree, path: String = "") {
+        self.real = real
+        self.tree = tree
+        self.path = path
+    }
+
+    var displayPath: String { real.displayPath }
+
+    func listing() throws -> [(name: EntryName, status: FileStatus?)] {
+        guard let listed = tree.directories[path] else { return try real.listing() }
+        return listed.map { ($0.name, Optional($0.status)) }.sorted { $0.name.display < $1.name.display }
+    }
+
+    func entries() throws -> [EntryName] { try listing().map(\.name) }
+
+    func openListed(_ name: String, listed: FileStatus) throws -> (handle: any StoreDirectory, status: FileStatus) {
+        let (child, status) = try real.openListed(name, listed: listed)
+        let childPath = path.isEmpty ? name : path + "/" + name
+        return (ListedDirectory(real: child, tree: tree, path: childPath), status)
+    }
+
+    func status(_ name: String) throws -> FileStatus? { try real.status(name) }
+    func status() throws -> FileStatus { try real.status() }
+    func openDirectoryIfPresent(_ name: String) throws -> (any StoreDirectory)? { try real.openDirectoryIfPresent(name) }
+    var readsManyFiles: Bool { real.readsManyFiles }
+    func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? { try real.readFiles(paths) }
+    var writesManyFiles: Bool { real.writesManyFiles }
+    func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool {
+        try real.writeFiles(files, into: staging)
+    }
+    var changesManyOwners: Bool { real.changesManyOwners }
+    func changeOwners(_ paths: [String], uid: UInt32, gid: UInt32, missingIsFine: Bool) throws -> Bool {
+        try real.changeOwners(paths, uid: uid, gid: gid, missingIsFine: missingIsFine)
+    }
+    func digests(of paths: [String]) throws -> [String: String]? { try real.digests(of: paths) }
+    func listTrees(_ paths: [String]) throws -> [String: ListedTree]? { try real.listTrees(paths) }
+    func makeDirectory(_ name: String, mode: UInt32) throws -> (handle: any StoreDirectory, created: Bool) {
+        try real.makeDirectory(name, mode: mode)
+    }
+    func openForReading(_ name: String) throws -> any StoreFileReader { try real.openForReading(name) }
+    func createExclusive(_ name: String, mode: UInt32) throws -> any StoreFileWriter { try real.createExclusive(name, mode: mode) }
+    func moveNoReplace(_ name: String, to target: any StoreDirectory, as newName: String) throws -> Bool {
+        try real.moveNoReplace(name, to: (target as? ListedDirectory)?.real ?? target, as: newName)
+    }
+    func unlink(_ name: String) throws { try real.unlink(name) }
+    func removeDirectoryIfEmpty(_ name: String) throws -> Bool { try real.removeDirectoryIfEmpty(name) }
+    func changeOwner(_ name: String?, uid: UInt32, gid: UInt32) throws { try real.changeOwner(name, uid: uid, gid: gid) }
+}
