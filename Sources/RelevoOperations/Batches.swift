@@ -3,14 +3,19 @@ import RelevoStore
 
 /// Steps and gates done for a whole batch of sets at once (a phase's
 /// `batch:`), where one operation can serve many members: the census of
-/// `maildir-superset` (one hashing request per side for all the batch's
-/// Maildirs) and `chown` (one ownership request per owner). Each member's
+/// `maildir-superset` (one listing and one hashing request per side for all
+/// the batch's Maildirs), `chown` (one listing, one ownership request per
+/// owner) and a first `copy` (one listing of the sources, one read of
+/// their messages). Each member's
 /// outcome is the one its own step would give; everything else is done
 /// member by member.
 extension PlanEnvironment {
     public func perform(batch: [(step: BoundStep, prepared: [String: String])]) async -> [Result<StepOutcome, any Error>] {
         if appliesOwnership, batch.count > 1, batch.allSatisfy({ $0.step.operation.name == "chown" }) {
             return chownBatch(batch.map(\.step))
+        }
+        if batch.count > 1, batch.allSatisfy({ $0.step.operation.name == "copy" }) {
+            return copyBatch(batch.map(\.step))
         }
         var results: [Result<StepOutcome, any Error>] = []
         for (step, prepared) in batch {
@@ -62,6 +67,34 @@ extension PlanEnvironment {
             }
         }
         return results.map { $0! }
+    }
+
+    /// Single-pass Maildir copies (a first copy; not `until: stable`, whose
+    /// every pass must see the stores as they are then) share one listing
+    /// of their sources and one read of a first copy's messages
+    /// (`MaildirCopier.copyMany`); every other copy runs as it would alone.
+    private func copyBatch(_ steps: [BoundStep]) -> [Result<StepOutcome, any Error>] {
+        var plans: [Result<CopyPlan, any Error>] = []
+        for step in steps {
+            plans.append(Result { try applyFault(step); return try copyPlan(step) })
+        }
+        let shared = plans.indices.filter { i in
+            guard case .success(let plan) = plans[i] else { return false }
+            return plan.maildir && !plan.stable
+        }
+        let copied = MaildirCopier.copyMany(shared.map { i in
+            let plan = try! plans[i].get()
+            return MaildirCopier(from: plan.from, to: plan.to, options: plan.options)
+        })
+        let byIndex = Dictionary(uniqueKeysWithValues: zip(shared, copied))
+        return zip(steps, plans).enumerated().map { i, item in
+            let (step, planned) = item
+            return Result {
+                let plan = try planned.get()
+                if let result = byIndex[i] { return try copyOutcome(step, plan) { [try result.get()] } }
+                return try copyOutcome(step, plan, passes: plan.run)
+            }
+        }
     }
 
     private func chownBatch(_ steps: [BoundStep]) -> [Result<StepOutcome, any Error>] {

@@ -187,29 +187,52 @@ extension PlanEnvironment {
         return set.fields.first { if case .path = $0.type { true } else { false } }?.name.name
     }
 
-    func copy(_ step: BoundStep) throws -> StepOutcome {
+    /// What a `copy` step copies and how, as its parameters say; a missing
+    /// source is made (empty) first.
+    struct CopyPlan {
+        var from, to: StoreLocation
+        var options: CopyOptions
+        var stable: Bool
+        var maxPasses: Int
+        var maildir: Bool
+
+        /// The step's passes, the ordinary way.
+        func run() throws -> [CopyReport] {
+            if maildir {
+                let copier = MaildirCopier(from: from, to: to, options: options)
+                return stable ? try copier.copyUntilStable(maxPasses: maxPasses) : [try copier.copy()]
+            }
+            let copier = TreeCopier(from: from, to: to, options: options)
+            return stable ? try copier.copyUntilStable(maxPasses: maxPasses) : [try copier.copy()]
+        }
+    }
+
+    func copyPlan(_ step: BoundStep) throws -> CopyPlan {
         let from = try location(step["from"]), to = try location(step["to"])
         // `compare: size-mtime`: a message already on both sides with the same
         // size and time is taken as copied without reading it twice; the
         // phase's maildir-superset gate proves the contents (L008 warns
         // when there is none).
         let comparison: ContentComparison = step["compare"]?.string == "size-mtime" ? .sizeAndModificationTime : .sha256
-        let options = CopyOptions(flagPolicy: .merge, comparison: comparison, syncFiles: false)
-        let stable = step["until"]?.string == "stable"
         let maxPasses: Int = { if case .int(let n)? = step["max-passes"] { return n } else { return 5 } }()
-        let maildir = isMaildir(step["from"])
         if try !from.exists() {
             try from.create()
         }
+        return CopyPlan(from: from, to: to, options: CopyOptions(flagPolicy: .merge, comparison: comparison, syncFiles: false),
+                        stable: step["until"]?.string == "stable", maxPasses: maxPasses, maildir: isMaildir(step["from"]))
+    }
+
+    func copy(_ step: BoundStep) throws -> StepOutcome {
+        let plan = try copyPlan(step)
+        return try copyOutcome(step, plan, passes: plan.run)
+    }
+
+    /// The outcome of a `copy` step whose passes `passes` makes.
+    func copyOutcome(_ step: BoundStep, _ plan: CopyPlan, passes: () throws -> [CopyReport]) throws -> StepOutcome {
+        let (from, to, maildir) = (plan.from, plan.to, plan.maildir)
         var reports: [CopyReport]
         do {
-            if maildir {
-                let copier = MaildirCopier(from: from, to: to, options: options)
-                reports = stable ? try copier.copyUntilStable(maxPasses: maxPasses) : [try copier.copy()]
-            } else {
-                let copier = TreeCopier(from: from, to: to, options: options)
-                reports = stable ? try copier.copyUntilStable(maxPasses: maxPasses) : [try copier.copy()]
-            }
+            reports = try passes()
         } catch let error as StoreError {
             // An error after files were placed (a message swapped for a link
             // during the copy) carries what was placed: the undo removes it.

@@ -23,6 +23,10 @@ final class ListedDirectory: StoreDirectory {
     let tree: ListedTree
     /// This directory's path relative to the tree's top.
     let path: String
+    /// Files already read in one request for a batch
+    /// (`MaildirCopier.copyMany`), by path relative to this directory:
+    /// `readFiles` answers from them, and asks `real` for the rest.
+    var prefetched: [String: FetchedFile] = [:]
 
     init(real: any StoreDirectory, tree: ListedTree, path: String = "") {
         self.real = real
@@ -49,7 +53,17 @@ final class ListedDirectory: StoreDirectory {
     func status() throws -> FileStatus { try real.status() }
     func openDirectoryIfPresent(_ name: String) throws -> (any StoreDirectory)? { try real.openDirectoryIfPresent(name) }
     var readsManyFiles: Bool { real.readsManyFiles }
-    func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? { try real.readFiles(paths) }
+    func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? {
+        var found: [String: FetchedFile] = [:]
+        var missing: [String] = []
+        for path in paths {
+            // Each is handed out once: a later pass reads again.
+            if let file = prefetched.removeValue(forKey: path) { found[path] = file } else { missing.append(path) }
+        }
+        guard !missing.isEmpty else { return found }
+        guard let rest = try real.readFiles(missing) else { return found.isEmpty ? nil : found }
+        return found.merging(rest) { first, _ in first }
+    }
     var writesManyFiles: Bool { real.writesManyFiles }
     func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool {
         try real.writeFiles(files, into: staging)
@@ -71,4 +85,36 @@ final class ListedDirectory: StoreDirectory {
     func unlink(_ name: String) throws { try real.unlink(name) }
     func removeDirectoryIfEmpty(_ name: String) throws -> Bool { try real.removeDirectoryIfEmpty(name) }
     func changeOwner(_ name: String?, uid: UInt32, gid: UInt32) throws { try real.changeOwner(name, uid: uid, gid: gid) }
+}
+
+extension StoreLocation {
+    /// Opens each of `locations` as `open()` does (its path checked, no link
+    /// on the way; absent is an ENOENT error). When they share a store root
+    /// whose file system lists many trees in one request
+    /// (`StoreDirectory.listTrees`: over SSH, one `find`), each comes back
+    /// as a `ListedDirectory` over that listing, so that walking all of
+    /// them costs one request instead of a few per folder; otherwise as
+    /// opened.
+    static func openMany(_ locations: [StoreLocation]) -> [Result<any StoreDirectory, any Error>] {
+        let opened: [Result<any StoreDirectory, any Error>] = locations.map { location in
+            Result {
+                guard let directory = try location.open() else {
+                    throw StoreError.io(path: location.relative, operation: "open directory", errno: 2 /* ENOENT */)
+                }
+                return directory
+            }
+        }
+        guard locations.count > 1, let first = locations.first, locations.allSatisfy({ $0.root == first.root }) else {
+            return opened
+        }
+        let listable = zip(locations, opened).compactMap { location, handle in
+            (try? handle.get()) == nil ? nil : location.relative
+        }
+        guard listable.count > 1,
+              let top = try? first.root.fileSystem.openDirectory(absolute: first.root.path, display: ""),
+              let trees = (try? top.listTrees(listable)) ?? nil else { return opened }
+        return zip(locations, opened).map { location, handle in
+            handle.map { directory in trees[location.relative].map { ListedDirectory(real: directory, tree: $0) } ?? directory }
+        }
+    }
 }

@@ -26,29 +26,12 @@ extension MaildirCensus {
         } catch {
             return locations.map(alone)
         }
-        // Each Maildir opened as `scan` opens it (its path checked, no link
-        // on the way), then all of them listed in one request where the
-        // file system can (`listTrees`: over SSH, one `find` on the host
-        // instead of a few SFTP requests per folder); the walk of each is
-        // the ordinary one, over that listing.
-        let opened: [Result<DirectoryHandle, any Error>] = locations.map { location in
-            Result {
-                guard let directory = try location.open() else {
-                    throw StoreError.io(path: location.relative, operation: "open directory", errno: 2 /* ENOENT */)
-                }
-                return directory
-            }
-        }
-        let listable = zip(locations, opened).compactMap { location, handle in
-            (try? handle.get()) == nil ? nil : location.relative
-        }
-        let trees = (listable.count > 1 ? (try? top.listTrees(listable)) ?? nil : nil) ?? [:]
+        // Each Maildir opened as `scan` opens it, all listed in one request
+        // where the file system can (`StoreLocation.openMany`); the walk of
+        // each is the ordinary one.
+        let opened = StoreLocation.openMany(locations)
         var results = zip(locations, opened).map { location, handle in
-            Result { () throws -> MaildirCensus in
-                let directory = try handle.get()
-                let walked: DirectoryHandle = trees[location.relative].map { ListedDirectory(real: directory, tree: $0) } ?? directory
-                return try scan(walked, location: location, options: listingOnly)
-            }
+            Result { try scan(try handle.get(), location: location, options: listingOnly) }
         }
 
         // Paths relative to the store root of every file `scan` would hash.

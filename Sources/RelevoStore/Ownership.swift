@@ -83,6 +83,11 @@ public enum Ownership {
         guard let directory = try location.open() else {
             throw StoreError.io(path: location.relative, operation: "open directory", errno: ENOENT)
         }
+        return try currentOwners(in: directory, allowHardLinks: allowHardLinks)
+    }
+
+    /// `currentOwners` of an opened location.
+    static func currentOwners(in directory: any StoreDirectory, allowHardLinks: Bool) throws -> [OwnerRecord] {
         let top = try directory.status()
         var records = [OwnerRecord(path: "", owner: Owner(uid: top.uid, gid: top.gid), isDirectory: true)]
         var refusals: [Refusal] = []
@@ -207,9 +212,11 @@ extension Ownership {
               locations.allSatisfy({ $0.location.root == first.root }) else { return locations.map(alone) }
         var planned: [Result<(records: [OwnerRecord], changes: [OwnerChange]), any Error>] = []
         var byOwner: [Owner: [String]] = [:]
-        for (location, owner) in locations {
+        // Every location walked over one listing where the file system can.
+        let opened = StoreLocation.openMany(locations.map(\.location))
+        for ((location, owner), handle) in zip(locations, opened) {
             let result = Result { () throws -> (records: [OwnerRecord], changes: [OwnerChange]) in
-                let records = try currentOwners(of: location, allowHardLinks: allowHardLinks)
+                let records = try currentOwners(in: try handle.get(), allowHardLinks: allowHardLinks)
                 return (records, records.filter { $0.owner != owner }.map { OwnerChange(path: $0.path, from: $0.owner, to: owner) })
             }
             if case .success(let plan) = result {

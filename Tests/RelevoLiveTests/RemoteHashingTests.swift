@@ -178,7 +178,8 @@ import TestbedSupport
     }
 
     /// A batch of Maildirs (a phase's `batch:`): their census is one `find`
-    /// and one `sha256sum` for all of them, their chown one `chown` per owner, and
+    /// and one `sha256sum` for all of them, their chown one `find` (the
+    /// owners before, for undo) and one `chown` per owner, and
     /// each result is what the Maildir's own would be; a refused Maildir
     /// fails alone.
     @Test func aBatchOfMaildirsIsHashedAndChownedInOneCommand() throws {
@@ -221,9 +222,10 @@ import TestbedSupport
 
         let vmail = try fs.owner(user: "vmail", group: "vmail")
         let before = try locations.prefix(3).map { try Ownership.currentOwners(of: $0) }
-        let chowned = fs.commands("chown")
+        let chowned = fs.commands("chown"), listed = fs.commands("find")
         let reports = Ownership.changeMany(locations.map { ($0, vmail) })
         #expect(fs.commands("chown") == chowned + 1, "one chown for the batch")
+        #expect(fs.commands("find") == listed + 1, "one find lists the owners before")
         #expect(throws: StoreError.self) { try reports[3].get() }
         for (i, location) in locations.prefix(3).enumerated() {
             let report = try reports[i].get()
@@ -271,5 +273,56 @@ import TestbedSupport
         for run in SFTPFileSystem.runs(paths, prefix: oldRoot + "/", count: 512) {
             #expect(run.reduce(0) { $0 + oldRoot.utf8.count + $1.utf8.count + 4 } <= 24 * 1024)
         }
+    }
+
+    /// A batch's first copies (`MaildirCopier.copyMany`): one `find` lists
+    /// every source, one `tar` reads the messages of those whose destination
+    /// is absent; each copy is then what its own `copy()` gives (every file,
+    /// byte for byte, nothing twice); a source with a link fails alone, and
+    /// a destination that already holds part of the mail is copied the
+    /// ordinary way.
+    @Test func aBatchOfFirstCopiesSharesOneListingAndOneRead() throws {
+        let bed = IsolatedTestbed(name: "copymany")
+        try bed.up()
+        defer { bed.down() }
+        let oldRoot = bed["RELEVO_OLD_ROOT"], newRoot = bed["RELEVO_NEW_ROOT"]
+        let base = try makeMaildir(oldRoot)
+        for name in ["many1", "many2", "many3", "many4"] {
+            try FileManager.default.copyItem(atPath: base, toPath: oldRoot + "/" + name)
+            try Data(name.utf8).write(to: URL(fileURLWithPath: oldRoot + "/" + name + "/cur/1700000009.M9P9.neon:2,S"))
+        }
+        // many3's source holds a link: refused, by itself.
+        try FileManager.default.createSymbolicLink(atPath: oldRoot + "/many3/cur/1700000010.M1P1.neon:2,S",
+                                                   withDestinationPath: "/etc/passwd")
+        // many4 already has one of its messages on the new host.
+        try FileManager.default.createDirectory(atPath: newRoot + "/many4/cur", withIntermediateDirectories: true)
+        try Data("many4".utf8).write(to: URL(fileURLWithPath: newRoot + "/many4/cur/1700000009.M9P9.neon:2,S"))
+
+        let pool = SSHPool()
+        defer { pool.closeAll() }
+        let old = SFTPFileSystem(client: try pool.sftp(for: try endpoint(bed, "OLD")), name: "neon")
+        let new = SFTPFileSystem(client: try pool.sftp(for: try endpoint(bed, "NEW")), name: "xalumno")
+        let oldStore = try StoreRoot(oldRoot, on: old), newStore = try StoreRoot(newRoot, on: new)
+        let names = ["many1", "hashuser", "many2", "many3", "many4"]
+        let copiers = try names.map {
+            MaildirCopier(from: try oldStore.location($0), to: try newStore.location($0),
+                          options: CopyOptions(flagPolicy: .merge, syncFiles: false))
+        }
+        let (found, read) = (old.commands("find"), old.commands("tar"))
+        let results = MaildirCopier.copyMany(copiers)
+        #expect(old.commands("find") == found + 1, "one find lists the sources")
+        #expect(old.commands("tar") == read + 2, "one tar reads the first copies' messages; many4 reads its own")
+
+        for (name, result) in zip(names, results) where name != "many3" {
+            let report = try result.get()
+            let source = try MaildirCensus.scan(root: oldRoot, relative: name)
+            let copied = try MaildirCensus.scan(root: newRoot, relative: name)
+            #expect(copied.messages.mapValues(\.file.sha256) == source.messages.mapValues(\.file.sha256), "\(name)")
+            let expected = source.messages.count + source.otherFiles.count - (name == "many4" ? 1 : 0)
+            #expect(report.copied.count == expected, "\(name): \(report.copied.count) of \(expected)")
+            #expect(report.conflicts.isEmpty)
+        }
+        #expect(throws: StoreError.self) { try results[3].get() }
+        #expect(!FileManager.default.fileExists(atPath: newRoot + "/many3/cur/1700000010.M1P1.neon:2,S"))
     }
 }
