@@ -426,6 +426,24 @@ tb_wait_banner() {
     relevo_die "$name does not greet on $addr:$port"
 }
 
+# Postfix's processes log through postlogd's datagram socket
+# (maillog_file), and a sender blocks while the socket's queue holds
+# net.unix.max_dgram_qlen datagrams (Linux's default: 10). During a storm
+# of `postfix reload`s (one per migrated user, the real-time test) postlogd
+# exits with the other daemons; if the queue fills before master starts a
+# new one, master itself blocks logging and never reaps or restarts it:
+# Postfix is wedged and every later reload times out (seen in a CI run,
+# master in unix_wait_for_peer, postlogd defunct). A deep queue lets the
+# restart gap pass. The setting belongs to this network namespace; root
+# only, and a failure to set it is said, not fatal.
+tb_raise_dgram_queue() {
+    local file=/proc/sys/net/unix/max_dgram_qlen want=4096
+    [ -w "$file" ] || { relevo_log "testbed: cannot raise $file (Postfix may wedge under many reloads)"; return 0; }
+    if [ "$(cat "$file")" -lt "$want" ]; then
+        echo "$want" >"$file" 2>/dev/null || relevo_log "testbed: cannot raise $file (Postfix may wedge under many reloads)"
+    fi
+}
+
 tb_start_postfix() {
     local host="$1" name="postfix-$1" dir="$D/mail/postfix-$1/etc" addr log
     addr="$(tb_mail_host_addr "$host")"
@@ -433,6 +451,7 @@ tb_start_postfix() {
     tb_check_ports_free "$name"
     relevo_log "testbed: starting $name on $addr:$S_SMTP_PORT"
     rm -f "$(tb_pidfile "$name")"
+    tb_raise_dgram_queue
     printf '\n==== %s scripts/testbed: master -c %s\n' "$(date -u +%FT%TZ)" "$dir" >>"$log"
     # -d: in the foreground (this script detaches it with setsid), so its
     # command line names its config directory for `down`'s check.

@@ -102,8 +102,11 @@ public struct MaildirCopier: Sendable {
         var report = CopyReport(source: source.path, destination: destination.path)
         let top = try destination.openCreating()
         report.createdDirectories = top.created
+        // Made just now (a first copy): empty, nothing to list.
+        let madeNow = top.created.last == top.handle.displayPath
         do {
-            try pass(sourceDirectory, sourceCensus, top.handle, &report, removingLeftovers: removingLeftovers)
+            try pass(sourceDirectory, sourceCensus, top.handle, &report, removingLeftovers: removingLeftovers,
+                     destinationMadeNow: madeNow)
         } catch let error as StoreError {
             throw StoreError.interrupted(partial: report, cause: error)
         }
@@ -139,9 +142,15 @@ public struct MaildirCopier: Sendable {
     // MARK: - One pass
 
     private func pass(_ sourceDirectory: DirectoryHandle, _ sourceCensus: MaildirCensus,
-                      _ destinationDirectory: DirectoryHandle, _ report: inout CopyReport, removingLeftovers: Bool) throws {
+                      _ destinationDirectory: DirectoryHandle, _ report: inout CopyReport, removingLeftovers: Bool,
+                      destinationMadeNow: Bool = false) throws {
+        // A destination this pass made is listed as empty without asking
+        // (whatever another writer put there since is never replaced: every
+        // move is without replacement).
+        let listed: DirectoryHandle = destinationMadeNow
+            ? ListedDirectory(real: destinationDirectory, tree: ListedTree(directories: ["": []])) : destinationDirectory
         let destinationCensus = try MaildirCensus.scan(
-            destinationDirectory, location: destination,
+            listed, location: destination,
             options: CensusOptions(allowHardLinks: true, hashContents: false))
         let sources = DirectoryCache(base: sourceDirectory, existing: sourceCensus.directories)
         let destinations = DirectoryCache(base: destinationDirectory, existing: destinationCensus.directories)
@@ -156,7 +165,10 @@ public struct MaildirCopier: Sendable {
                 _ = try destinations.directory(folder.isEmpty ? sub : folder + "/" + sub, create: true)
             }
             let tmp = try destinations.directory(folder.isEmpty ? "tmp" : folder + "/tmp", create: true)
-            if removingLeftovers { _ = try removeLeftoverTemporaries(in: tmp) }
+            // A `tmp/` made by this pass holds no leftovers.
+            if removingLeftovers, !destinations.created.contains(tmp.displayPath) {
+                _ = try removeLeftoverTemporaries(in: tmp)
+            }
         }
 
         // Messages absent from the destination are copied after the others
