@@ -190,8 +190,9 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
             // then the start path and the path below it, each ended by a NUL.
             let result = try runTool(["find", "-P"] + batch.map { prefix + $0 }
                                      + ["-printf", "%y %m %s %T@ %A@ %U %G\\0%H\\0%P\\0"])
+            // GNU find says "unknown predicate", BusyBox's "unrecognized".
             if result.exitStatus == 127 || result.stderrText.contains("unknown predicate")
-                || result.stderrText.contains("invalid predicate") {
+                || result.stderrText.contains("invalid predicate") || result.stderrText.contains("unrecognized") {
                 lock.withLock { findUnavailable = true }
                 return nil
             }
