@@ -81,3 +81,38 @@ public enum JournalRules {
         return "\(scope) step \(key.index) '\(key.operation)'\(key.undo ? " (undo)" : "")"
     }
 }
+
+/// The events a journal store holds in memory until its next write (both
+/// stores: a crash loses at most these, which only describe steps whose
+/// intents and results are already written). It asks to be written when it
+/// holds `batchSize` events, or when an event arrives `flushInterval` or
+/// more after the oldest one held.
+public struct EventBuffer: Sendable {
+    public let batchSize: Int
+    public let flushInterval: Duration
+    /// What is held, in `append` order.
+    public private(set) var events: [EngineEvent] = []
+    private var oldest: ContinuousClock.Instant?
+
+    public init(batchSize: Int, flushInterval: Duration) {
+        self.batchSize = max(1, batchSize)
+        self.flushInterval = flushInterval
+    }
+
+    public var isEmpty: Bool { events.isEmpty }
+
+    /// Holds `event`; true when the buffer should be written now.
+    public mutating func append(_ event: EngineEvent) -> Bool {
+        let now = ContinuousClock.now
+        events.append(event)
+        let first = oldest ?? now
+        oldest = first
+        return events.count >= batchSize || first.duration(to: now) >= flushInterval
+    }
+
+    /// Forgets what is held, once it is written.
+    public mutating func clear() {
+        events.removeAll()
+        oldest = nil
+    }
+}

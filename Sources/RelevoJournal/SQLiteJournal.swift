@@ -91,8 +91,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         let lock: RunLock
         /// The WAL file, read-only: synced writes `fsync` it themselves.
         let wal: Int32
-        var pending: [EngineEvent] = []
-        var oldestPending: ContinuousClock.Instant?
+        var pending: EventBuffer
     }
 
     private let mutex = NSLock()
@@ -159,7 +158,8 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
                 Glibc.close(wal)
                 throw JournalError.storage("fsync \(path)-wal: \(reason)")
             }
-            session = Session(db: db, lock: lock, wal: wal)
+            session = Session(db: db, lock: lock, wal: wal,
+                              pending: EventBuffer(batchSize: eventBatchSize, flushInterval: eventFlushInterval))
             return info
         } catch {
             lock.release()
@@ -333,13 +333,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     public func append(_ event: EngineEvent) throws {
         try locked { open in
-            let now = ContinuousClock.now
-            open.pending.append(event)
-            let oldest = open.oldestPending ?? now
-            open.oldestPending = oldest
-            if open.pending.count >= eventBatchSize || oldest.duration(to: now) >= eventFlushInterval {
-                try flushEvents(&open)
-            }
+            if open.pending.append(event) { try flushEvents(&open) }
         }
     }
 
@@ -417,13 +411,12 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     private func write(synced: Bool = true, _ body: (Database) throws -> Void) throws {
         let synced = synced && durability == .disk
         let wal: Int32 = try locked { open in
-            let events = open.pending
+            let events = open.pending.events
             try open.db.transaction {
                 try Self.insert(events, in: open.db)
                 try body(open.db)
             }
-            open.pending.removeAll()
-            open.oldestPending = nil
+            open.pending.clear()
             // Close-on-exec like the original (a plain dup is not).
             return synced ? fcntl(open.wal, F_DUPFD_CLOEXEC, 0) : -1
         }
@@ -437,10 +430,9 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     /// Writes the buffered events in one transaction (nothing if none).
     private func flushEvents(_ open: inout Session) throws {
         guard !open.pending.isEmpty else { return }
-        let events = open.pending
+        let events = open.pending.events
         try open.db.transaction { try Self.insert(events, in: open.db) }
-        open.pending.removeAll()
-        open.oldestPending = nil
+        open.pending.clear()
     }
 
     private static func insert(_ events: [EngineEvent], in db: Database) throws {

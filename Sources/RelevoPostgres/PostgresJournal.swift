@@ -49,8 +49,7 @@ public final class PostgresJournal: JournalStore, @unchecked Sendable {
 
     private struct Session {
         let db: PGConnection
-        var pending: [EngineEvent] = []
-        var oldestPending: ContinuousClock.Instant?
+        var pending: EventBuffer
         var lost: String?
     }
 
@@ -127,7 +126,7 @@ public final class PostgresJournal: JournalStore, @unchecked Sendable {
                 case .worker:
                     info = try Self.joinRun(run, in: db, location: location)
                 }
-                session = Session(db: db)
+                session = Session(db: db, pending: EventBuffer(batchSize: eventBatchSize, flushInterval: eventFlushInterval))
                 return info
             } catch {
                 db.close()
@@ -350,13 +349,7 @@ public final class PostgresJournal: JournalStore, @unchecked Sendable {
 
     public func append(_ event: EngineEvent) throws {
         try locked { open in
-            let now = ContinuousClock.now
-            open.pending.append(event)
-            let oldest = open.oldestPending ?? now
-            open.oldestPending = oldest
-            if open.pending.count >= eventBatchSize || oldest.duration(to: now) >= eventFlushInterval {
-                try flushEvents(&open)
-            }
+            if open.pending.append(event) { try flushEvents(&open) }
         }
     }
 
@@ -424,7 +417,7 @@ public final class PostgresJournal: JournalStore, @unchecked Sendable {
     private func write(scope phase: String, _ set: String?, holderOnly: Bool = false,
                        _ body: (PGConnection) throws -> Void) throws {
         try locked { open in
-            let events = open.pending
+            let events = open.pending.events
             try open.db.transaction {
                 try Self.insert(events, in: open.db)
                 if case .worker(let owner) = access {
@@ -436,8 +429,7 @@ public final class PostgresJournal: JournalStore, @unchecked Sendable {
                 }
                 try body(open.db)
             }
-            open.pending.removeAll()
-            open.oldestPending = nil
+            open.pending.clear()
         }
     }
 
@@ -456,10 +448,9 @@ public final class PostgresJournal: JournalStore, @unchecked Sendable {
 
     private func flushEvents(_ open: inout Session) throws {
         guard !open.pending.isEmpty, open.lost == nil else { return }
-        let events = open.pending
+        let events = open.pending.events
         try open.db.transaction { try Self.insert(events, in: open.db) }
-        open.pending.removeAll()
-        open.oldestPending = nil
+        open.pending.clear()
     }
 
     private static func insert(_ events: [EngineEvent], in db: PGConnection) throws {
