@@ -34,7 +34,8 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     private var hashingUnavailable = false
     private var tarUnavailable = false
     private var findUnavailable = false
-    /// Commands run on the host so far, by their program (for tests: what
+    /// Commands run on the host so far, by the program that does the work
+    /// (`sha256sum` for `env LC_ALL=C xargs -0 -r sha256sum`; for tests: what
     /// a batch saves is counted, never timed).
     private var commandsRun: [String: Int] = [:]
     func commands(_ program: String) -> Int { lock.withLock { commandsRun[program, default: 0] } }
@@ -121,7 +122,11 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     }
 
     private func run(_ argv: [String], stdin: [UInt8]? = nil) throws -> CommandResult {
-        let program = argv.first == "env" ? argv.dropFirst().first { !$0.contains("=") } ?? "env" : argv.first ?? ""
+        // The program that does the work: after `env NAME=VALUE` and `xargs -OPTIONS`.
+        var words = argv[...]
+        if words.first == "env" { words = words.dropFirst().drop { $0.contains("=") } }
+        if words.first == "xargs" { words = words.dropFirst().drop { $0.hasPrefix("-") } }
+        let program = words.first ?? argv.first ?? ""
         lock.withLock { commandsRun[program, default: 0] += 1 }
         do {
             return try client.session.run(argv, stdin: stdin)
@@ -136,8 +141,9 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     // MARK: - Hashing on the host
 
     /// SHA-256 of files below the directory `base`, computed on the host by
-    /// coreutils' `sha256sum --zero` (one command per 512 files or 24 KB of paths, as
-    /// arguments, never through a shell's parsing): the census of a
+    /// coreutils' `sha256sum --zero`, fed the paths NUL-separated on its
+    /// standard input by `xargs -0` (one command however many files,
+    /// never through a shell's parsing): the census of a
     /// verification gate then costs one round trip instead of reading
     /// every byte over SSH. nil when the host has no such command (the
     /// census then reads the files itself). `sha256sum` follows a link
@@ -146,24 +152,24 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     func digests(base: String, paths: [String]) throws -> [String: String]? {
         if lock.withLock({ hashingUnavailable }) { return nil }
         let prefix = Self.prefix(base)
+        guard !paths.isEmpty else { return [:] }
+        let names = Self.nulSeparated(paths.map { prefix + $0 })
+        let result = try runTool(["xargs", "-0", "-r", "sha256sum", "--zero", "--"], stdin: names)
+        if result.exitStatus == 127 || result.exitStatus == nil
+            || (!result.succeeded && result.stdout.isEmpty && result.stderrText.contains("option")) {
+            lock.withLock { hashingUnavailable = true }
+            return nil
+        }
         var digests: [String: String] = [:]
-        for batch in Self.runs(paths, prefix: prefix, count: 512) {
-            let result = try runTool(["sha256sum", "--zero", "--"] + batch.map { prefix + $0 })
-            if result.exitStatus == 127 || result.exitStatus == nil
-                || (!result.succeeded && result.stdout.isEmpty && result.stderrText.contains("option")) {
-                lock.withLock { hashingUnavailable = true }
-                return nil
-            }
-            let wanted = Set(batch)
-            for record in result.stdout.split(separator: 0) {
-                // "HEX  PATH" (two spaces, or space and '*' in binary mode).
-                guard record.count > 66, record[record.startIndex + 64] == 0x20 else { continue }
-                let hex = String(decoding: record.prefix(64), as: UTF8.self)
-                let path = String(decoding: record.dropFirst(66), as: UTF8.self)
-                guard hex.allSatisfy(\.isHexDigit), path.hasPrefix(prefix) else { continue }
-                let relative = String(path.dropFirst(prefix.count))
-                if wanted.contains(relative) { digests[relative] = hex.lowercased() }
-            }
+        let wanted = Set(paths)
+        for record in result.stdout.split(separator: 0) {
+            // "HEX  PATH" (two spaces, or space and '*' in binary mode).
+            guard record.count > 66, record[record.startIndex + 64] == 0x20 else { continue }
+            let hex = String(decoding: record.prefix(64), as: UTF8.self)
+            let path = String(decoding: record.dropFirst(66), as: UTF8.self)
+            guard hex.allSatisfy(\.isHexDigit), path.hasPrefix(prefix) else { continue }
+            let relative = String(path.dropFirst(prefix.count))
+            if wanted.contains(relative) { digests[relative] = hex.lowercased() }
         }
         return digests
     }
@@ -180,7 +186,7 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     /// the host has no GNU find, or when find complained at all (a file
     /// vanished, a folder unreadable): then the caller lists each tree over
     /// SFTP, the ordinary way. A start path that is not a directory when
-    /// find reaches it is left out.
+    /// find reaches it, or does not exist, is left out.
     func listTrees(base: String, paths: [String]) throws -> [String: ListedTree]? {
         if lock.withLock({ findUnavailable }) { return nil }
         let prefix = Self.prefix(base)
@@ -196,11 +202,20 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
                 lock.withLock { findUnavailable = true }
                 return nil
             }
-            guard result.succeeded, result.stderr.isEmpty else { return nil }
+            let wanted = Set(batch)
+            if !result.succeeded || !result.stderr.isEmpty {
+                // A start path that does not exist is only absent from the
+                // answer; any other complaint and the answer is not used.
+                let absentStart = { (line: Substring) -> Bool in
+                    guard line.hasPrefix("find: '"), line.hasSuffix("': No such file or directory") else { return false }
+                    let path = line.dropFirst("find: '".count).dropLast("': No such file or directory".count)
+                    return path.hasPrefix(prefix) && wanted.contains(String(path.dropFirst(prefix.count)))
+                }
+                guard result.exitStatus == 1, result.stderrText.split(separator: "\n").allSatisfy(absentStart) else { return nil }
+            }
             let fields = result.stdout.split(separator: 0, omittingEmptySubsequences: false)
             // The output ends with a NUL, so the last field is empty.
             guard fields.count % 3 == 1, fields.last?.isEmpty == true else { return nil }
-            let wanted = Set(batch)
             var i = 0
             while i + 2 < fields.count {
                 let (attributes, top, below) = (fields[i], fields[i + 1], fields[i + 2])
@@ -211,7 +226,9 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
                 let relative = String(topPath.dropFirst(prefix.count))
                 if below.isEmpty {
                     // The start path itself: a tree only if it is a directory.
-                    if status.kind == .directory, trees[relative] == nil { trees[relative] = ListedTree(directories: ["": []]) }
+                    if status.kind == .directory, trees[relative] == nil {
+                        trees[relative] = ListedTree(directories: ["": []], top: status)
+                    }
                     continue
                 }
                 guard trees[relative] != nil else { continue }
@@ -340,22 +357,92 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
         return result.succeeded
     }
 
-    /// `chown -h UID:GID -- PATH...` on the host (paths as arguments; `-h`:
-    /// a link is changed itself, never followed). With `missingIsFine`, a
+    /// Writes a whole tree into the empty staging folder `directory` (made
+    /// by the caller) with one `tar -x` on the host, fed a stream Relevo
+    /// wrote (`TarWriter`: directories and regular files only, under paths
+    /// made of plain names, each directory before what it holds). False
+    /// when the host has no GNU tar, a path is not plain, or tar did not
+    /// finish cleanly.
+    func storeTree(_ items: [TreeItem], in directory: String) throws -> Bool {
+        guard fetchesWithTar else { return false }
+        let plain = items.allSatisfy { item in
+            let parts = item.path.split(separator: "/", omittingEmptySubsequences: false)
+            return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." && !$0.utf8.contains(0) }
+        }
+        guard plain else { return false }
+        // A directory made now has the time of now, as one made over SFTP would.
+        let now = FileTime(seconds: Int64(time(nil)))
+        let archive = TarWriter.archive(items.map { item in
+            switch item {
+            case .directory(let path, let mode):
+                return TarWriter.File(name: path, mode: mode & 0o777, mtime: now, atime: now, bytes: [], isDirectory: true)
+            case .file(let path, let file):
+                return TarWriter.File(name: path, mode: file.status.mode & 0o777, mtime: file.status.mtime,
+                                      atime: file.status.atime, bytes: file.bytes)
+            }
+        })
+        // --no-overwrite-dir: an existing directory keeps its mode; --delay-directory-restore:
+        // a directory's mode is set after what it holds is written.
+        let result = try runTool(["tar", "-x", "-f", "-", "--no-same-owner", "--no-overwrite-dir",
+                                  "--delay-directory-restore", "-C", directory], stdin: archive)
+        return result.succeeded
+    }
+
+    /// The `lstat` of each of `names` (entries of the directory `base`),
+    /// by one GNU `find -P NAMES -maxdepth 0` on the host (names as
+    /// arguments, never through a shell's parsing; nothing followed): for a
+    /// batch of Maildirs, one round trip instead of an SFTP request each.
+    /// An absent name is missing from the answer. nil when the host has no
+    /// GNU find, a name is not a plain entry name, or find complained of
+    /// anything but an absent name.
+    func statuses(base: String, names: [String]) throws -> [String: FileStatus]? {
+        if lock.withLock({ findUnavailable }) { return nil }
+        guard names.allSatisfy({ !$0.isEmpty && !$0.contains("/") && $0 != "." && $0 != ".." }) else { return nil }
+        let prefix = Self.prefix(base)
+        var statuses: [String: FileStatus] = [:]
+        for batch in Self.runs(names, prefix: prefix, count: 512) {
+            let result = try runTool(["find", "-P"] + batch.map { prefix + $0 }
+                                     + ["-maxdepth", "0", "-printf", "%y %m %s %T@ %A@ %U %G\\0%p\\0"])
+            if result.exitStatus == 127 || result.stderrText.contains("unknown predicate")
+                || result.stderrText.contains("invalid predicate") || result.stderrText.contains("unrecognized") {
+                lock.withLock { findUnavailable = true }
+                return nil
+            }
+            if !result.succeeded {
+                guard result.exitStatus == 1, Self.complaints(result, except: ["No such file or directory"]).isEmpty else { return nil }
+            }
+            let fields = result.stdout.split(separator: 0, omittingEmptySubsequences: false)
+            guard fields.count % 2 == 1, fields.last?.isEmpty == true else { return nil }
+            let wanted = Set(batch)
+            var i = 0
+            while i + 1 < fields.count {
+                let path = String(decoding: fields[i + 1], as: UTF8.self)
+                guard path.hasPrefix(prefix), let status = Self.findStatus(fields[i]) else { return nil }
+                let name = String(path.dropFirst(prefix.count))
+                guard wanted.contains(name) else { return nil }
+                statuses[name] = status
+                i += 2
+            }
+        }
+        return statuses
+    }
+
+    /// `chown -h -- UID:GID PATH...` on the host, the paths NUL-separated on
+    /// standard input for `xargs -0` (one command for any number; `-h`: a
+    /// link is changed itself, never followed). With `missingIsFine`, a
     /// path that no longer exists is not an error. False when the command
     /// is not there; any other failure is an error naming chown's complaint.
     func changeOwners(base: String, paths: [String], uid: UInt32, gid: UInt32, missingIsFine: Bool) throws -> Bool {
+        guard !paths.isEmpty else { return true }
         let prefix = Self.prefix(base)
-        for run in Self.runs(paths, prefix: prefix, count: paths.count) {
-            let result = try runTool(["chown", "-h", "--", "\(uid):\(gid)"] + run.map { $0.isEmpty ? base : prefix + $0 })
-            if result.succeeded { continue }
-            if result.exitStatus == 127 { return false }
-            let complaints = Self.complaints(result, except: missingIsFine ? ["No such file or directory"] : [])
-            if complaints.isEmpty { continue }
-            throw StoreError.unavailable(fileSystem: name, operation: "chown", path: base,
-                                         reason: String(complaints.first ?? "exit \(result.exitStatus.map(String.init) ?? "?")"))
-        }
-        return true
+        let names = Self.nulSeparated(paths.map { $0.isEmpty ? base : prefix + $0 })
+        let result = try runTool(["xargs", "-0", "-r", "chown", "-h", "--", "\(uid):\(gid)"], stdin: names)
+        if result.succeeded { return true }
+        if result.exitStatus == 127 { return false }
+        let complaints = Self.complaints(result, except: missingIsFine ? ["No such file or directory"] : [])
+        if complaints.isEmpty { return true }
+        throw StoreError.unavailable(fileSystem: name, operation: "chown", path: base,
+                                     reason: String(complaints.first ?? "exit \(result.exitStatus.map(String.init) ?? "?")"))
     }
 
     /// `paths` in runs that each fit one command: libssh2 sends a command
@@ -394,6 +481,17 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     /// The lines of a command's standard error that end in none of `expected`.
     private static func complaints(_ result: CommandResult, except expected: [String]) -> [Substring] {
         result.stderrText.split(separator: "\n").filter { line in !expected.contains { line.hasSuffix($0) } }
+    }
+
+    /// Each path followed by a NUL byte, for `xargs -0` on standard input.
+    static func nulSeparated(_ paths: [String]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(paths.reduce(0) { $0 + $1.utf8.count + 1 })
+        for path in paths {
+            bytes += path.utf8
+            bytes.append(0)
+        }
+        return bytes
     }
 
     /// `base` with one trailing slash, to prefix relative paths.
@@ -532,6 +630,16 @@ final class SFTPDirectory: StoreDirectory {
 
     func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool {
         try fileSystem.store(files, in: absolute(staging))
+    }
+
+    var writesTrees: Bool { fileSystem.fetchesWithTar }
+
+    func writeTree(_ items: [TreeItem], into staging: String) throws -> Bool {
+        try fileSystem.storeTree(items, in: absolute(staging))
+    }
+
+    func statuses(of names: [String]) throws -> [String: FileStatus]? {
+        try fileSystem.statuses(base: path, names: names)
     }
 
     func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? {

@@ -141,10 +141,12 @@ enum TarReader {
     private static func pow10(_ n: Int) -> Int { (0..<n).reduce(1) { r, _ in r * 10 } }
 }
 
-/// Writes the tar stream the hosts' GNU tar extracts: one regular file per
-/// entry, named by the caller (Relevo names them `0`, `1`, ... in a fresh
-/// staging folder), with its permission bits and, in a pax header, its
-/// modification and access times to the nanosecond.
+/// Writes the tar stream the hosts' GNU tar extracts: regular files (and,
+/// for a whole tree staged at once, directories), named by the caller
+/// (Relevo names them `0`, `1`, ... in a fresh staging folder, or
+/// `0/cur/NAME` for a tree), with their permission bits and, in a pax
+/// header, their modification and access times to the nanosecond (and the
+/// path, when it does not fit the header's 100-byte name field).
 enum TarWriter {
     struct File {
         var name: String
@@ -152,16 +154,23 @@ enum TarWriter {
         var mtime: FileTime
         var atime: FileTime
         var bytes: [UInt8]
+        /// A directory (no bytes) instead of a regular file.
+        var isDirectory = false
     }
 
     static func archive(_ files: [File]) -> [UInt8] {
         var out: [UInt8] = []
         for file in files {
-            let records = record("mtime", time(file.mtime)) + record("atime", time(file.atime))
-            append(header(name: "PaxHeaders/" + file.name, mode: 0o644, size: records.count, mtime: file.mtime.seconds,
-                          type: UInt8(ascii: "x")), records, to: &out)
-            append(header(name: file.name, mode: file.mode & 0o7777, size: file.bytes.count, mtime: file.mtime.seconds,
-                          type: UInt8(ascii: "0")), file.bytes, to: &out)
+            var records = record("mtime", time(file.mtime)) + record("atime", time(file.atime))
+            // ustar's name field holds 100 bytes, NUL-terminated when shorter.
+            let fits = file.name.utf8.count < 100 && file.name.utf8.allSatisfy { $0 < 0x80 }
+            if !fits { records += record("path", file.name) }
+            let shortName = fits ? file.name : "relevo-long-name"
+            append(header(name: "PaxHeaders/entry", mode: 0o644, size: records.count,
+                          mtime: file.mtime.seconds, type: UInt8(ascii: "x")), records, to: &out)
+            append(header(name: shortName, mode: file.mode & 0o7777, size: file.isDirectory ? 0 : file.bytes.count,
+                          mtime: file.mtime.seconds, type: UInt8(ascii: file.isDirectory ? "5" : "0")),
+                   file.isDirectory ? [] : file.bytes, to: &out)
         }
         out += [UInt8](repeating: 0, count: 1024)
         return out

@@ -28,6 +28,10 @@ extension PlanEnvironment {
         if batch.count > 1, batch.allSatisfy({ $0.operation.name == "maildir-superset" }) {
             return supersetBatch(batch)
         }
+        if batch.count > 1, batch.allSatisfy({ $0.operation.name == "remote-command" }),
+           let results = remoteCommandBatch(batch) {
+            return results
+        }
         var results: [Result<StepOutcome, any Error>] = []
         for step in batch {
             do { results.append(.success(try await gate(step))) } catch { results.append(.failure(error)) }
@@ -35,32 +39,68 @@ extension PlanEnvironment {
         return results
     }
 
+    /// A batch's `remote-command` gates on one host in one request
+    /// (`runCommands`), each judged as its own gate judges it; nil when they
+    /// are on several hosts or the environment runs each alone.
+    private func remoteCommandBatch(_ steps: [BoundStep]) -> [Result<StepOutcome, any Error>]? {
+        guard let host = steps.first?["on"]?.string, steps.allSatisfy({ $0["on"]?.string == host }) else { return nil }
+        var results: [Result<StepOutcome, any Error>?] = Array(repeating: nil, count: steps.count)
+        var runs: [(index: Int, argv: [String])] = []
+        for (i, step) in steps.enumerated() {
+            do {
+                try applyFault(step)
+                guard case .list(let items)? = step["run"] else {
+                    results[i] = .success(StepOutcome(status: .failed, evidence: "incomplete \(step.operation.name)"))
+                    continue
+                }
+                runs.append((i, items.compactMap(\.string)))
+            } catch {
+                results[i] = .failure(error)
+            }
+        }
+        let answers: [HostCommandResult]
+        do {
+            guard let ran = try runCommands(runs.map(\.argv), on: host), ran.count == runs.count else { return nil }
+            answers = ran
+        } catch {
+            for run in runs { results[run.index] = .failure(error) }
+            return results.map { $0! }
+        }
+        for (run, answer) in zip(runs, answers) {
+            results[run.index] = .success(commandOutcome(host: host, shown: run.argv.joined(separator: " "), expected: 0, answer))
+        }
+        return results.map { $0! }
+    }
+
     private func supersetBatch(_ steps: [BoundStep]) -> [Result<StepOutcome, any Error>] {
         struct Pair { var new, old: StoreLocation; var oldExists: Bool }
         // What each member's own gate checks first, in the same order.
         var results: [Result<StepOutcome, any Error>?] = Array(repeating: nil, count: steps.count)
         var pairs: [Int: Pair] = [:]
-        for (i, step) in steps.enumerated() {
+        let faults = steps.map { step in Result { try applyFault(step) } }
+        let news = locationsExisting(steps.map { $0["new"] }), olds = locationsExisting(steps.map { $0["old"] })
+        for i in steps.indices {
             do {
-                try applyFault(step)
-                let new = try location(step["new"]), old = try location(step["old"])
-                guard try new.exists() else {
+                try faults[i].get()
+                let (new, newExists) = try news[i].get()
+                let (old, oldExists) = try olds[i].get()
+                guard newExists else {
                     results[i] = .success(StepOutcome(status: .failed, evidence: "\(new.relative) does not exist", seconds: timing.latency))
                     continue
                 }
-                pairs[i] = Pair(new: new, old: old, oldExists: try old.exists())
+                pairs[i] = Pair(new: new, old: old, oldExists: oldExists)
             } catch {
                 results[i] = .failure(error)
             }
         }
         let order = pairs.keys.sorted()
-        let news = MaildirCensus.scanMany(order.map { pairs[$0]!.new })
+        let newCensuses = MaildirCensus.scanMany(order.map { pairs[$0]!.new })
         let withOld = order.filter { pairs[$0]!.oldExists }
-        let olds = Dictionary(uniqueKeysWithValues: zip(withOld, MaildirCensus.scanMany(withOld.map { pairs[$0]!.old })))
-        for (i, newResult) in zip(order, news) {
+        let oldCensuses = Dictionary(uniqueKeysWithValues: zip(withOld, MaildirCensus.scanMany(withOld.map { pairs[$0]!.old })))
+        for (i, newResult) in zip(order, newCensuses) {
             do {
                 let newCensus = try newResult.get()
-                let oldCensus = try olds[i].map { try $0.get() } ?? newCensus.emptied()
+                let oldCensus = try oldCensuses[i].map { try $0.get() } ?? newCensus.emptied()
                 results[i] = .success(supersetOutcome(old: oldCensus, new: newCensus))
             } catch {
                 results[i] = .success(StepOutcome(status: .failed, evidence: "census refused: \(error)", seconds: timing.latency))
@@ -69,29 +109,44 @@ extension PlanEnvironment {
         return results.map { $0! }
     }
 
-    /// Single-pass Maildir copies (a first copy; not `until: stable`, whose
-    /// every pass must see the stores as they are then) share one listing
-    /// of their sources and one read of a first copy's messages
-    /// (`MaildirCopier.copyMany`); every other copy runs as it would alone.
+    /// Maildir copies share their requests: single passes (a first copy)
+    /// one listing of their sources and one read and one write of the first
+    /// copies (`MaildirCopier.copyMany`), copies `until: stable` one listing
+    /// of each side per pass (`MaildirCopier.copyManyUntilStable`); other
+    /// copies run as they would alone.
     private func copyBatch(_ steps: [BoundStep]) -> [Result<StepOutcome, any Error>] {
-        var plans: [Result<CopyPlan, any Error>] = []
-        for step in steps {
-            plans.append(Result { try applyFault(step); return try copyPlan(step) })
+        let faults = steps.map { step in Result { try applyFault(step) } }
+        let froms = locationsExisting(steps.map { $0["from"] }), tos = locationsExisting(steps.map { $0["to"] })
+        let plans: [Result<CopyPlan, any Error>] = steps.indices.map { i in
+            Result {
+                try faults[i].get()
+                let (from, fromExists) = try froms[i].get()
+                return try copyPlan(steps[i], from: from, to: try tos[i].get().location, fromExists: fromExists)
+            }
         }
-        let shared = plans.indices.filter { i in
-            guard case .success(let plan) = plans[i] else { return false }
-            return plan.maildir && !plan.stable
-        }
-        let copied = MaildirCopier.copyMany(shared.map { i in
+        func copier(_ i: Int) -> MaildirCopier {
             let plan = try! plans[i].get()
             return MaildirCopier(from: plan.from, to: plan.to, options: plan.options)
-        })
-        let byIndex = Dictionary(uniqueKeysWithValues: zip(shared, copied))
+        }
+        let maildirs = plans.indices.filter { (try? plans[$0].get())?.maildir == true }
+        let single = maildirs.filter { try! !plans[$0].get().stable }
+        var byIndex: [Int: Result<[CopyReport], any Error>] = [:]
+        let exist = single.map { (try? tos[$0].get().exists) ?? true }
+        for (i, result) in zip(single, MaildirCopier.copyMany(single.map(copier), destinationsExist: exist)) {
+            byIndex[i] = result.map { [$0] }
+        }
+        // Copies until stable, together for those of the same pass limit.
+        let stable = Dictionary(grouping: maildirs.filter { try! plans[$0].get().stable }) { try! plans[$0].get().maxPasses }
+        for (maxPasses, indices) in stable {
+            for (i, result) in zip(indices, MaildirCopier.copyManyUntilStable(indices.map(copier), maxPasses: maxPasses)) {
+                byIndex[i] = result
+            }
+        }
         return zip(steps, plans).enumerated().map { i, item in
             let (step, planned) = item
             return Result {
                 let plan = try planned.get()
-                if let result = byIndex[i] { return try copyOutcome(step, plan) { [try result.get()] } }
+                if let result = byIndex[i] { return try copyOutcome(step, plan) { try result.get() } }
                 return try copyOutcome(step, plan, passes: plan.run)
             }
         }
@@ -100,11 +155,13 @@ extension PlanEnvironment {
     private func chownBatch(_ steps: [BoundStep]) -> [Result<StepOutcome, any Error>] {
         var results: [Result<StepOutcome, any Error>?] = Array(repeating: nil, count: steps.count)
         var items: [(index: Int, location: StoreLocation, owner: Owner, text: String)] = []
+        let faults = steps.map { step in Result { try applyFault(step) } }
+        let paths = locationsExisting(steps.map { $0["path"] })
         for (i, step) in steps.enumerated() {
             do {
-                try applyFault(step)
-                let location = try location(step["path"])
-                guard try location.exists() else { throw StepFailure("\(location.relative) does not exist") }
+                try faults[i].get()
+                let (location, exists) = try paths[i].get()
+                guard exists else { throw StepFailure("\(location.relative) does not exist") }
                 let text = chownOwnerText(step)
                 items.append((i, location, try chownOwner(location, text), text))
             } catch {

@@ -110,6 +110,14 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
     /// runs no commands (the dry run records the step instead).
     open func runCommand(_ argv: [String], on host: String) throws -> HostCommandResult? { nil }
 
+    /// Runs several argument vectors on one host, one after the other, in
+    /// one request where the environment can (a live run: one shell over
+    /// SSH for a batch's `remote-command` gates): each one's result as
+    /// `runCommand` gives it, except that a command ended by a signal is
+    /// reported as its shell reports it (exit status 128 + the signal's
+    /// number). Nil when the environment cannot: then each is run alone.
+    open func runCommands(_ argvs: [[String]], on host: String) throws -> [HostCommandResult]? { nil }
+
     /// How often a `flush-queue` step looks at the queue again; nil: it
     /// looks once.
     open var queuePollInterval: Double? { deliveryPollInterval }
@@ -140,6 +148,7 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
         let filter = try LDAPFilter(set.filter ?? "(objectClass=*)")
         var members: [SetMember] = []
         var refused: [(key: String, reason: String)] = []
+        var sized: [(member: Int, store: String, relative: String)] = []
         for entry in try directory.search(base: base, filter: filter) {
             let key = entry.first(set.key.name) ?? ""
             if let problem = Self.keyProblem(key) {
@@ -150,9 +159,6 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
             }
             var fields: [String: String] = [set.key.name: key, "dn": entry.dn.description]
             var problem: String?
-            var bytes: Int64 = 0
-            var messages = 0
-            var activity = 0.0
             for field in set.fields {
                 guard let raw = entry.first(field.attribute) else {
                     problem = problem ?? "no \(field.attribute)"
@@ -169,10 +175,7 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
                         continue
                     }
                     fields[field.name.name] = relative
-                    let (count, size) = mailboxSize(store: under.name, relative: relative)
-                    activity += Double(count)
-                    messages += count
-                    bytes += size
+                    sized.append((members.count, under.name, relative))
                 case .redirectValue(let point):
                     let values = plan.redirect(point.name)?.values ?? []
                     fields[field.name.name] = values.first { $0.raw.lowercased() == raw.lowercased() }?.name.name ?? raw
@@ -184,8 +187,16 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
                 refused.append((key, problem))
                 continue
             }
-            members.append(SetMember(key: key, dn: entry.dn.description, fields: fields, activity: activity,
-                                     bytes: bytes, messages: messages))
+            members.append(SetMember(key: key, dn: entry.dn.description, fields: fields, activity: 0, bytes: 0, messages: 0))
+        }
+        // Each member's mailboxes measured from listings, all of a store together.
+        sized.removeAll { $0.member >= members.count }
+        for (store, items) in Dictionary(grouping: sized, by: \.store).sorted(by: { $0.key < $1.key }) {
+            for (item, size) in zip(items, mailboxSizes(store: store, relatives: items.map(\.relative))) {
+                members[item.member].activity += Double(size.messages)
+                members[item.member].messages = (members[item.member].messages ?? 0) + size.messages
+                members[item.member].bytes += size.bytes
+            }
         }
         return (members, refused)
     }
@@ -234,6 +245,20 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
         return rest
     }
 
+    /// `mailboxSize` of each of `relatives` in `store`, listed together
+    /// (`StoreLocation.sizeMany`: over SSH, one `find` for many).
+    public func mailboxSizes(store: String, relatives: [String]) -> [(messages: Int, bytes: Int64)] {
+        guard let root = try? storeRoot(store) else { return relatives.map { _ in (0, 0) } }
+        let located = root.locations(relatives)
+        let found = located.indices.filter { (try? located[$0].get()) != nil }
+        var sizes: [(messages: Int, bytes: Int64)] = relatives.map { _ in (0, 0) }
+        let measured = StoreLocation.sizeMany(found.map { try! located[$0].get() }, subfolders: ["cur", "new"])
+        for (i, size) in zip(found, measured) {
+            if let size = try? size.get() { sizes[i] = (size.files, Int64(size.bytes)) }
+        }
+        return sizes
+    }
+
     /// Messages and bytes of a mailbox, from directory listings.
     public func mailboxSize(store: String, relative: String) -> (Int, Int64) {
         guard let location = try? storeRoot(store).location(relative),
@@ -246,6 +271,48 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
     public func location(_ value: BoundValue?) throws -> StoreLocation {
         guard case .storePath(let store, let path)? = value else { throw Failure("expected STORE:PATH") }
         return try storeRoot(store).location(path)
+    }
+
+    /// `location(_:)` of each of `values`, with one request per store for
+    /// the many (`StoreRoot.locations`); each result is what
+    /// `location(_:)` would return or throw.
+    public func locations(_ values: [BoundValue?]) -> [Result<StoreLocation, any Error>] {
+        byStore(values, { try location($0) }) { root, paths in root.locations(paths) }
+    }
+
+    /// `locations(_:)`, each with whether it exists (`exists()`), from the
+    /// same request where the store can answer so.
+    public func locationsExisting(_ values: [BoundValue?]) -> [Result<(location: StoreLocation, exists: Bool), any Error>] {
+        byStore(values, { value in let location = try location(value); return (location, try location.exists()) }) { root, paths in
+            root.locationsExisting(paths)
+        }
+    }
+
+    /// `many` for the paths of each store among `values` (STORE:PATH), `one`
+    /// for any other value; results in the order of `values`.
+    private func byStore<T>(_ values: [BoundValue?], _ one: (BoundValue?) throws -> T,
+                            _ many: (StoreRoot, [String]) -> [Result<T, any Error>]) -> [Result<T, any Error>] {
+        var results: [Result<T, any Error>?] = values.map { value in
+            guard case .storePath? = value else { return Result { try one(value) } }
+            return nil
+        }
+        var groups: [String: [Int]] = [:]
+        for (i, value) in values.enumerated() {
+            if case .storePath(let store, _)? = value { groups[store, default: []].append(i) }
+        }
+        for (store, indices) in groups.sorted(by: { $0.key < $1.key }) {
+            do {
+                let root = try storeRoot(store)
+                let paths = indices.map { i -> String in
+                    guard case .storePath(_, let path)? = values[i] else { return "" }
+                    return path
+                }
+                for (i, result) in zip(indices, many(root, paths)) { results[i] = result }
+            } catch {
+                for i in indices { results[i] = .failure(error) }
+            }
+        }
+        return results.map { $0! }
     }
 
     func isMaildir(_ value: BoundValue?) -> Bool {

@@ -209,13 +209,19 @@ extension PlanEnvironment {
 
     func copyPlan(_ step: BoundStep) throws -> CopyPlan {
         let from = try location(step["from"]), to = try location(step["to"])
+        return try copyPlan(step, from: from, to: to, fromExists: try from.exists())
+    }
+
+    /// `copyPlan(_:)` with the step's locations checked and whether its
+    /// source exists asked already (for a batch, all at once).
+    func copyPlan(_ step: BoundStep, from: StoreLocation, to: StoreLocation, fromExists: Bool) throws -> CopyPlan {
         // `compare: size-mtime`: a message already on both sides with the same
         // size and time is taken as copied without reading it twice; the
         // phase's maildir-superset gate proves the contents (L008 warns
         // when there is none).
         let comparison: ContentComparison = step["compare"]?.string == "size-mtime" ? .sizeAndModificationTime : .sha256
         let maxPasses: Int = { if case .int(let n)? = step["max-passes"] { return n } else { return 5 } }()
-        if try !from.exists() {
+        if !fromExists {
             try from.create()
         }
         return CopyPlan(from: from, to: to, options: CopyOptions(flagPolicy: .merge, comparison: comparison, syncFiles: false),
@@ -295,6 +301,11 @@ extension PlanEnvironment {
         let shown = argv.joined(separator: " ")
         let expected: Int32 = { if case .int(let n)? = step["expect-exit"], field == "run" { return Int32(n) } else { return 0 } }()
         guard let result = try runCommand(argv, on: host) else { return nil }
+        return commandOutcome(host: host, shown: shown, expected: expected, result)
+    }
+
+    /// The outcome of a command that exited as `result` says.
+    func commandOutcome(host: String, shown: String, expected: Int32, _ result: HostCommandResult) -> StepOutcome {
         if result.exitStatus == expected {
             return StepOutcome(status: .done, evidence: "\(host): `\(shown)` exited \(expected)", seconds: timing.probe)
         }

@@ -148,13 +148,23 @@ func repeatUntilStable(maxPasses: Int, pass: () throws -> CopyReport) throws -> 
             let report = try pass()
             reports.append(report)
             if report.isStable { break }
-        } catch StoreError.interrupted(let partial, let cause) {
-            throw StoreError.interrupted(partial: CopyReport.merging(reports + [partial])!, cause: cause)
-        } catch let error as StoreError where !reports.isEmpty {
-            throw StoreError.interrupted(partial: CopyReport.merging(reports)!, cause: error)
+        } catch {
+            throw interrupted(after: reports, error)
         }
     }
     return reports
+}
+
+/// What an error of a pass after `reports` (the passes before it) is, for
+/// the whole series: an `interrupted` carrying every file placed so far.
+func interrupted(after reports: [CopyReport], _ error: any Error) -> any Error {
+    if case StoreError.interrupted(let partial, let cause) = error {
+        return StoreError.interrupted(partial: CopyReport.merging(reports + [partial])!, cause: cause)
+    }
+    if let error = error as? StoreError, !reports.isEmpty {
+        return StoreError.interrupted(partial: CopyReport.merging(reports)!, cause: error)
+    }
+    return error
 }
 
 /// Why `removeCopied` left a file in place.

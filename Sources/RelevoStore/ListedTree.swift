@@ -4,9 +4,12 @@
 /// status. Only what the request saw; nothing is checked here.
 public struct ListedTree: Sendable {
     public var directories: [String: [(name: EntryName, status: FileStatus)]]
+    /// The status of the tree's top as the request saw it, when it says.
+    public var top: FileStatus?
 
-    public init(directories: [String: [(name: EntryName, status: FileStatus)]] = [:]) {
+    public init(directories: [String: [(name: EntryName, status: FileStatus)]] = [:], top: FileStatus? = nil) {
         self.directories = directories
+        self.top = top
     }
 }
 
@@ -50,8 +53,19 @@ final class ListedDirectory: StoreDirectory {
     }
 
     func status(_ name: String) throws -> FileStatus? { try real.status(name) }
-    func status() throws -> FileStatus { try real.status() }
-    func openDirectoryIfPresent(_ name: String) throws -> (any StoreDirectory)? { try real.openDirectoryIfPresent(name) }
+    /// The top's status as the listing saw it, when it says.
+    func status() throws -> FileStatus {
+        if path.isEmpty, let top = tree.top { return top }
+        return try real.status()
+    }
+    /// A directory the listing shows is opened as listed (no request);
+    /// anything else is asked of `real`, which meets what it is now.
+    func openDirectoryIfPresent(_ name: String) throws -> (any StoreDirectory)? {
+        if let entry = tree.directories[path]?.first(where: { $0.name.text == name }), entry.status.kind == .directory {
+            return try openListed(name, listed: entry.status).handle
+        }
+        return try real.openDirectoryIfPresent(name)
+    }
     var readsManyFiles: Bool { real.readsManyFiles }
     func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? {
         var found: [String: FetchedFile] = [:]
@@ -68,6 +82,9 @@ final class ListedDirectory: StoreDirectory {
     func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool {
         try real.writeFiles(files, into: staging)
     }
+    var writesTrees: Bool { real.writesTrees }
+    func writeTree(_ items: [TreeItem], into staging: String) throws -> Bool { try real.writeTree(items, into: staging) }
+    func statuses(of names: [String]) throws -> [String: FileStatus]? { try real.statuses(of: names) }
     var changesManyOwners: Bool { real.changesManyOwners }
     func changeOwners(_ paths: [String], uid: UInt32, gid: UInt32, missingIsFine: Bool) throws -> Bool {
         try real.changeOwners(paths, uid: uid, gid: gid, missingIsFine: missingIsFine)
@@ -96,8 +113,18 @@ extension StoreLocation {
     /// them costs one request instead of a few per folder; otherwise as
     /// opened.
     static func openMany(_ locations: [StoreLocation]) -> [Result<any StoreDirectory, any Error>] {
-        let opened: [Result<any StoreDirectory, any Error>] = locations.map { location in
+        if let opened = openManyDirect(locations) { return opened }
+        let listed = listedEntries(locations)
+        let opened: [Result<any StoreDirectory, any Error>] = zip(locations, listed).map { location, entry in
             Result {
+                switch entry {
+                case .absent?:
+                    throw StoreError.io(path: location.relative, operation: "open directory", errno: 2 /* ENOENT */)
+                case .directory(let status, let parent)?:
+                    return try parent.openListed(location.components[0], listed: status).handle
+                case nil:
+                    break
+                }
                 guard let directory = try location.open() else {
                     throw StoreError.io(path: location.relative, operation: "open directory", errno: 2 /* ENOENT */)
                 }
@@ -115,6 +142,29 @@ extension StoreLocation {
               let trees = (try? top.listTrees(listable)) ?? nil else { return opened }
         return zip(locations, opened).map { location, handle in
             handle.map { directory in trees[location.relative].map { ListedDirectory(real: directory, tree: $0) } ?? directory }
+        }
+    }
+
+    /// `openMany` of entries of one store root directly, by one listing
+    /// request that also says where each tree's top is and what it is (no
+    /// request per location); a location the listing does not show as a
+    /// directory is opened the ordinary way, which meets what it is. nil
+    /// when the locations are not such entries or the listing failed.
+    private static func openManyDirect(_ locations: [StoreLocation]) -> [Result<any StoreDirectory, any Error>]? {
+        guard locations.count > 1, let first = locations.first,
+              locations.allSatisfy({ $0.root == first.root && $0.components.count == 1 }),
+              let top = try? first.root.fileSystem.openDirectory(absolute: first.root.path, display: ""),
+              let trees = (try? top.listTrees(Array(Set(locations.map(\.relative))).sorted())) ?? nil else { return nil }
+        return locations.map { location in
+            Result {
+                if let tree = trees[location.relative], let status = tree.top, status.kind == .directory {
+                    return ListedDirectory(real: try top.openListed(location.relative, listed: status).handle, tree: tree)
+                }
+                guard let directory = try location.open() else {
+                    throw StoreError.io(path: location.relative, operation: "open directory", errno: 2 /* ENOENT */)
+                }
+                return directory
+            }
         }
     }
 }

@@ -39,59 +39,13 @@ public struct MaildirCopier: Sendable {
     /// `StoreError.interrupted` carrying what was completed.
     public func copy() throws -> CopyReport { try copy(removingLeftovers: true) }
 
-    /// `copy()` of each copier, for a batch of sets (a phase's `batch:`):
-    /// the sources of all of them opened and listed in one request where
-    /// the file system can (`StoreLocation.openMany`), and the messages of
-    /// those whose destination does not exist yet (a first copy: every
-    /// message will be read) read in one request too, up to 32 MB in all
-    /// and 1 MB a message; then each copier's pass is the one `copy()`
-    /// makes, over that listing and those bytes (checked against its census
-    /// as any read is). Each result is what its `copy()` would return or
-    /// throw.
-    public static func copyMany(_ copiers: [MaildirCopier]) -> [Result<CopyReport, any Error>] {
-        guard copiers.count > 1 else { return copiers.map { copier in Result { try copier.copy() } } }
-        let sources = StoreLocation.openMany(copiers.map(\.source))
-        prefetch(copiers, sources)
-        return zip(copiers, sources).map { copier, source in
-            Result { try copier.copy(removingLeftovers: true, opened: try source.get()) }
-        }
-    }
-
-    /// Reads into the listed sources of `copiers` whose destination is
-    /// absent the messages their pass will read, in one request.
-    private static func prefetch(_ copiers: [MaildirCopier], _ sources: [Result<any StoreDirectory, any Error>]) {
-        var wanted: [(listed: ListedDirectory, relative: String, paths: [String])] = []
-        var total: UInt64 = 0
-        for (copier, source) in zip(copiers, sources) {
-            guard case .success(let handle) = source, let listed = handle as? ListedDirectory,
-                  (try? copier.destination.exists()) == false else { continue }
-            var paths: [String] = []
-            for (directory, entries) in listed.tree.directories {
-                guard case .message = MaildirCensus.slot(of: directory + "/x") else { continue }
-                for entry in entries where entry.status.kind == .regularFile && entry.status.size <= 1 << 20 {
-                    guard let name = entry.name.text, total + entry.status.size <= 32 << 20 else { continue }
-                    paths.append(directory + "/" + name)
-                    total += entry.status.size
-                }
-            }
-            if !paths.isEmpty { wanted.append((listed, copier.source.relative, paths)) }
-        }
-        guard wanted.count > 1, let first = copiers.first,
-              let top = try? first.source.root.fileSystem.openDirectory(absolute: first.source.root.path, display: ""),
-              top.readsManyFiles,
-              let fetched = (try? top.readFiles(wanted.flatMap { item in item.paths.map { item.relative + "/" + $0 } })) ?? nil
-        else { return }
-        for item in wanted {
-            var mine: [String: FetchedFile] = [:]
-            for path in item.paths { if let file = fetched[item.relative + "/" + path] { mine[path] = file } }
-            item.listed.prefetched = mine
-        }
-    }
-
     /// One pass; `removingLeftovers`: first clear what a killed copy left in
     /// the destination's `tmp/` folders (once per copy is enough: while this
     /// run holds its journal's lock no other Relevo writes there).
-    private func copy(removingLeftovers: Bool, opened: (any StoreDirectory)? = nil) throws -> CopyReport {
+    /// `opened`, `openedDestination`: the source and the (existing)
+    /// destination opened already, for a batch (`copyMany`).
+    func copy(removingLeftovers: Bool, opened: (any StoreDirectory)? = nil,
+              openedDestination: (any StoreDirectory)? = nil) throws -> CopyReport {
         try checkSeparate(source, destination)
         guard let sourceDirectory = try opened ?? source.open() else {
             throw StoreError.io(path: source.relative, operation: "open directory", errno: 2 /* ENOENT */)
@@ -100,7 +54,7 @@ public struct MaildirCopier: Sendable {
         let sourceCensus = try MaildirCensus.scan(sourceDirectory, location: source, options: scanOptions)
 
         var report = CopyReport(source: source.path, destination: destination.path)
-        let top = try destination.openCreating()
+        let top = try openedDestination.map { (handle: $0, created: [String]()) } ?? destination.openCreating()
         report.createdDirectories = top.created
         // Made just now (a first copy): empty, nothing to list.
         let madeNow = top.created.last == top.handle.displayPath

@@ -54,6 +54,20 @@ public protocol StoreDirectory: AnyObject {
     /// when this file system cannot (the default); an error leaves whatever
     /// was written in `staging` for the caller to remove.
     func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool
+    /// Whether `writeTree` can write whole trees in one request here.
+    var writesTrees: Bool { get }
+    /// Writes `items` (directories, each after its parent, and regular
+    /// files with their bytes, permission bits and times; paths relative to
+    /// `staging`, made of plain names) below the subdirectory `staging`,
+    /// which the caller has just made and which is empty, in one request.
+    /// False when this file system cannot (the default); an error leaves
+    /// whatever was written in `staging` for the caller to remove.
+    func writeTree(_ items: [TreeItem], into staging: String) throws -> Bool
+    /// The `lstat` of each of `paths` (relative to this directory, each a
+    /// single entry name of it), asked in one request for many: absent
+    /// entries are missing from the answer. nil when this file system
+    /// cannot (the default): then the caller asks `status` of each.
+    func statuses(of names: [String]) throws -> [String: FileStatus]?
     /// Whether `changeOwners` can change many entries in one request here.
     var changesManyOwners: Bool { get }
     /// Gives the entries at `paths` (relative to this directory; `""` is
@@ -139,6 +153,18 @@ extension StoreFileWriter {
     }
 }
 
+/// An entry of a tree written by `StoreDirectory.writeTree`.
+public enum TreeItem: Sendable {
+    case directory(path: String, mode: UInt32)
+    case file(path: String, FetchedFile)
+
+    public var path: String {
+        switch self {
+        case .directory(let path, _), .file(let path, _): return path
+        }
+    }
+}
+
 /// A regular file read whole by `StoreDirectory.readFiles`.
 public struct FetchedFile: Sendable {
     public var status: FileStatus
@@ -153,6 +179,9 @@ extension StoreDirectory {
     public var readsManyFiles: Bool { false }
     public var writesManyFiles: Bool { false }
     public var changesManyOwners: Bool { false }
+    public var writesTrees: Bool { false }
+    public func writeTree(_ items: [TreeItem], into staging: String) throws -> Bool { false }
+    public func statuses(of names: [String]) throws -> [String: FileStatus]? { nil }
     public func changeOwners(_ paths: [String], uid: UInt32, gid: UInt32, missingIsFine: Bool) throws -> Bool { false }
     public func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool { false }
     public func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? { nil }

@@ -97,6 +97,51 @@ public struct StoreRoot: Hashable, Sendable, CustomStringConvertible {
         try StoreLocation(root: self, relative: relative)
     }
 
+    /// `location(_:)` of each of `relatives`, checked as it checks them,
+    /// with one request for all those that name an entry of the root
+    /// directly (`StoreDirectory.statuses`: over SSH one `find -P` for a
+    /// batch, instead of an `lstat` and a `realpath` each). Such an entry
+    /// needs no `realpath`: the root is canonical, and an entry that is not
+    /// a link (its `lstat` says) is inside it. Each result is what
+    /// `location(_:)` would return or throw; when the file system cannot
+    /// answer for many, each is checked on its own.
+    public func locations(_ relatives: [String]) -> [Result<StoreLocation, any Error>] {
+        checkedLocations(relatives).map { $0.map(\.location) }
+    }
+
+    /// `locations(_:)`, each with whether it exists as `exists()` answers
+    /// it, from the same request where it could (else asked on its own).
+    public func locationsExisting(_ relatives: [String]) -> [Result<(location: StoreLocation, exists: Bool), any Error>] {
+        checkedLocations(relatives).map { result in
+            Result {
+                let checked = try result.get()
+                return (checked.location, try checked.exists ?? checked.location.exists())
+            }
+        }
+    }
+
+    private func checkedLocations(_ relatives: [String]) -> [Result<(location: StoreLocation, exists: Bool?), any Error>] {
+        let parsed = relatives.map { relative in Result { try StoreRoot.components(ofRelative: relative) } }
+        let direct = Set(parsed.compactMap { (try? $0.get()).flatMap { $0.count == 1 ? $0[0] : nil } })
+        var statuses: [String: FileStatus]?
+        if direct.count > 1, let top = try? fileSystem.openDirectory(absolute: path, display: "") {
+            statuses = (try? top.statuses(of: direct.sorted())) ?? nil
+        }
+        return zip(relatives, parsed).map { relative, components in
+            Result {
+                let components = try components.get()
+                guard let statuses, components.count == 1 else { return (try location(relative), nil) }
+                guard let status = statuses[components[0]] else {
+                    return (StoreLocation(root: self, checked: components), false)
+                }
+                if status.kind == .symbolicLink {
+                    return (try location(relative), nil)   // refused there, with its reason
+                }
+                return (StoreLocation(root: self, checked: components), status.kind == .directory ? true : nil)
+            }
+        }
+    }
+
     /// Whether the absolute path `other` is the root or lies below it.
     public func contains(absolute other: String) -> Bool {
         if path == "/" { return other.hasPrefix("/") }
@@ -123,6 +168,12 @@ public struct StoreLocation: Hashable, Sendable, CustomStringConvertible {
         _ = try root.resolve(relative: relative)
         self.root = root
         self.components = try StoreRoot.components(ofRelative: relative)
+    }
+
+    /// A location whose components were checked by the caller.
+    init(root: StoreRoot, checked components: [String]) {
+        self.root = root
+        self.components = components
     }
 
     /// The path relative to the root, without a trailing slash (`ceres`).
@@ -175,6 +226,25 @@ extension StoreLocation {
     /// For a Maildir, `subfolders: ["cur", "new"]` counts its messages.
     public func size(subfolders: [String]? = nil) throws -> (files: Int, bytes: UInt64) {
         guard let top = try open() else { return (0, 0) }
+        return try Self.size(of: top, subfolders: subfolders)
+    }
+
+    /// `size(subfolders:)` of each of `locations`, all listed in one request
+    /// where the file system can (`openMany`); each result is what its
+    /// `size` would return or throw.
+    public static func sizeMany(_ locations: [StoreLocation], subfolders: [String]? = nil) -> [Result<(files: Int, bytes: UInt64), any Error>] {
+        zip(locations, openMany(locations)).map { location, opened in
+            Result {
+                switch opened {
+                case .success(let top): return try size(of: top, subfolders: subfolders)
+                case .failure(let error as StoreError) where error.isNotFound: return (0, 0)
+                case .failure: return try location.size(subfolders: subfolders)
+                }
+            }
+        }
+    }
+
+    private static func size(of top: any StoreDirectory, subfolders: [String]?) throws -> (files: Int, bytes: UInt64) {
         var files = 0
         var bytes: UInt64 = 0
         var refusals: [Refusal] = []   // not counted, never followed; a census refuses them

@@ -237,8 +237,9 @@ import TestbedSupport
     }
 
     /// Hundreds of long paths in one batch: libssh2 refuses a command line
-    /// over about 32 KB, so hashing, listing, reading and chown split their
-    /// paths into commands that fit, and every path is answered.
+    /// over about 32 KB, so listing and reading split their paths into
+    /// commands that fit, hashing and chown take theirs on standard input,
+    /// and every path is answered.
     @Test func manyLongPathsAreSplitIntoCommandsThatFit() throws {
         let bed = IsolatedTestbed(name: "longpaths")
         try bed.up()
@@ -260,7 +261,7 @@ import TestbedSupport
         let digests = try #require(try fs.digests(base: oldRoot, paths: paths))
         #expect(digests.count == 600)
         #expect(digests[paths[7]] == SHA256.hexHash(Array("message 7\n".utf8)))
-        #expect(fs.commands("sha256sum") - hashed > 2, "split into several commands")
+        #expect(fs.commands("sha256sum") - hashed == 1, "one command: the paths go on standard input")
 
         let fetched = try #require(try fs.fetch(base: oldRoot, paths: paths))
         #expect(fetched.count == 600)
@@ -269,7 +270,9 @@ import TestbedSupport
         let trees = try #require(try fs.listTrees(base: oldRoot, paths: ["long"]))
         #expect(trees["long"]?.directories["cur"]?.count == 600)
 
+        let chowned = fs.commands("chown")
         #expect(try fs.changeOwners(base: oldRoot, paths: paths, uid: 0, gid: 0, missingIsFine: false))
+        #expect(fs.commands("chown") - chowned == 1, "one command: the paths go on standard input")
         for run in SFTPFileSystem.runs(paths, prefix: oldRoot + "/", count: 512) {
             #expect(run.reduce(0) { $0 + oldRoot.utf8.count + $1.utf8.count + 4 } <= 24 * 1024)
         }
@@ -324,5 +327,71 @@ import TestbedSupport
         }
         #expect(throws: StoreError.self) { try results[3].get() }
         #expect(!FileManager.default.fileExists(atPath: newRoot + "/many3/cur/1700000010.M1P1.neon:2,S"))
+    }
+
+    /// First copies into absent destinations are written whole: one `tar`
+    /// on the new host for the batch, then one rename per Maildir out of a
+    /// staging folder in `.relevo-staging`; every file with its mode and
+    /// times, every folder with its mode, `cur`/`new`/`tmp` of each folder.
+    /// A staging folder a killed run left (numbered folders only) is
+    /// removed, anything else there is left; undo removes the copy.
+    @Test func firstCopiesOfABatchAreWrittenWholeAndAppearAtOnce() throws {
+        let bed = IsolatedTestbed(name: "whole")
+        try bed.up()
+        defer { bed.down() }
+        let oldRoot = bed["RELEVO_OLD_ROOT"], newRoot = bed["RELEVO_NEW_ROOT"]
+        let base = try makeMaildir(oldRoot)
+        try FileManager.default.setAttributes([.posixPermissions: 0o750], ofItemAtPath: base + "/.Sent")
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: base + "/cur/1700000000.M1P1.neon:2,S")
+        try FileManager.default.removeItem(atPath: base + "/.Sent/tmp")   // a folder without tmp/ gets one
+        for name in ["whole1", "whole2"] { try FileManager.default.copyItem(atPath: base, toPath: oldRoot + "/" + name) }
+        let leftover = newRoot + "/.relevo-staging/.relevo-1-abc.d"
+        try FileManager.default.createDirectory(atPath: leftover + "/0/cur", withIntermediateDirectories: true)
+        try Data("half".utf8).write(to: URL(fileURLWithPath: leftover + "/0/cur/1.M1P1.x"))
+        let foreign = newRoot + "/.relevo-staging/.relevo-2-def.d"
+        try FileManager.default.createDirectory(atPath: foreign + "/notmine", withIntermediateDirectories: true)
+
+        let pool = SSHPool()
+        defer { pool.closeAll() }
+        let old = SFTPFileSystem(client: try pool.sftp(for: try endpoint(bed, "OLD")), name: "neon")
+        let new = SFTPFileSystem(client: try pool.sftp(for: try endpoint(bed, "NEW")), name: "xalumno")
+        let oldStore = try StoreRoot(oldRoot, on: old), newStore = try StoreRoot(newRoot, on: new)
+        let names = ["hashuser", "whole1", "whole2"]
+        let copiers = try names.map {
+            MaildirCopier(from: try oldStore.location($0), to: try newStore.location($0),
+                          options: CopyOptions(flagPolicy: .merge, syncFiles: false))
+        }
+        let written = new.commands("tar")
+        let results = MaildirCopier.copyMany(copiers)
+        #expect(new.commands("tar") == written + 1, "one tar writes the three Maildirs")
+
+        for (name, result) in zip(names, results) {
+            let report = try result.get()
+            let source = try MaildirCensus.scan(root: oldRoot, relative: name)
+            let copied = try MaildirCensus.scan(root: newRoot, relative: name)
+            #expect(copied.messages.mapValues(\.file.sha256) == source.messages.mapValues(\.file.sha256), "\(name)")
+            #expect(copied.otherFiles.map(\.sha256) == source.otherFiles.map(\.sha256), "\(name)")
+            #expect(report.copied.count == source.messages.count + source.otherFiles.count, "\(name)")
+            #expect(report.createdDirectories.first == name, "the Maildir itself is made, first")
+            for file in report.copied {
+                let a = try FileManager.default.attributesOfItem(atPath: oldRoot + "/" + name + "/" + file.path)
+                let b = try FileManager.default.attributesOfItem(atPath: newRoot + "/" + name + "/" + file.path)
+                #expect(a[.posixPermissions] as? Int == b[.posixPermissions] as? Int, "\(file.path)")
+                #expect(a[.modificationDate] as? Date == b[.modificationDate] as? Date, "\(file.path)")
+                #expect(file.sha256 == (try SHA256.hashFile(atPath: newRoot + "/" + name + "/" + file.path)))
+            }
+            let sent = try FileManager.default.attributesOfItem(atPath: newRoot + "/" + name + "/.Sent")
+            #expect(sent[.posixPermissions] as? Int == 0o750)
+            #expect(FileManager.default.fileExists(atPath: newRoot + "/" + name + "/.Sent/tmp"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: leftover), "a killed run's staging folder is removed")
+        #expect(FileManager.default.fileExists(atPath: foreign + "/notmine"), "what is not a staging folder is left")
+        let staging = try FileManager.default.contentsOfDirectory(atPath: newRoot + "/.relevo-staging")
+        #expect(staging == [".relevo-2-def.d"], "this batch's staging folder is gone: \(staging)")
+
+        // Undo of the whole copy removes it, directories included.
+        let removal = try copiers[1].removeCopied(report: try results[1].get())
+        #expect(removal.kept.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: newRoot + "/whole1"))
     }
 }
