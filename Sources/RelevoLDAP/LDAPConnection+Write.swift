@@ -10,6 +10,17 @@ extension LDAPConnection {
     ///
     /// - Throws: `LDAPError` (`noSuchObject` when the entry does not exist).
     public func modify(_ dn: DistinguishedName, _ modifications: [Modification]) throws(LDAPError) {
+        let mods = try modList(dn, modifications)
+        let dnString = dn.description
+        try locked { () throws(LDAPError) in
+            clearDiagnostics()
+            let rc = ldap_modify_ext_s(handle, dnString, mods.pointer, nil, nil)
+            guard rc == LDAP_SUCCESS else { throw failure(rc, .modify, dn: dnString) }
+        }
+    }
+
+    /// The modifications as libldap's list, checked as `modify` checks them.
+    func modList(_ dn: DistinguishedName, _ modifications: [Modification]) throws(LDAPError) -> ModList {
         let dnString = dn.description
         guard !modifications.isEmpty else { throw refused(.modify, dn: dnString, "no modifications") }
         var items: [ModList.Item] = []
@@ -28,12 +39,7 @@ extension LDAPConnection {
             items.append(ModList.Item(operation: operation, attribute: modification.attribute,
                                       values: modification.values.isEmpty ? nil : modification.values))
         }
-        let mods = ModList(items)
-        try locked { () throws(LDAPError) in
-            clearDiagnostics()
-            let rc = ldap_modify_ext_s(handle, dnString, mods.pointer, nil, nil)
-            guard rc == LDAP_SUCCESS else { throw failure(rc, .modify, dn: dnString) }
-        }
+        return ModList(items)
     }
 
     /// Modifies the entry, then reads it back and checks that each modified
@@ -56,6 +62,14 @@ extension LDAPConnection {
     public func modifyAndReadBack(_ dn: DistinguishedName, _ modifications: [Modification]) throws(LDAPError) -> Entry {
         try locked { () throws(LDAPError) -> Entry in
             try modify(dn, modifications)
+            return try readBack(dn, modifications)
+        }
+    }
+
+    /// The entry as read after `modifications` were applied, checked as
+    /// `modifyAndReadBack` checks it.
+    func readBack(_ dn: DistinguishedName, _ modifications: [Modification]) throws(LDAPError) -> Entry {
+        try locked { () throws(LDAPError) -> Entry in
             let expectations = ReadBackExpectation.from(modifications)
             let names = expectations.map(\.attribute)
             guard let entry = try read(dn, attributes: names) else {
@@ -78,6 +92,17 @@ extension LDAPConnection {
     /// - Throws: `LDAPError` with kind `.alreadyExists` when the DN is
     ///   taken, `.noSuchObject` when the parent does not exist.
     public func add(_ entry: Entry) throws(LDAPError) {
+        let mods = try addList(entry)
+        let dnString = entry.dn.description
+        try locked { () throws(LDAPError) in
+            clearDiagnostics()
+            let rc = ldap_add_ext_s(handle, dnString, mods.pointer, nil, nil)
+            guard rc == LDAP_SUCCESS else { throw failure(rc, .add, dn: dnString) }
+        }
+    }
+
+    /// The entry's attributes as libldap's list, checked as `add` checks them.
+    func addList(_ entry: Entry) throws(LDAPError) -> ModList {
         let dnString = entry.dn.description
         guard !entry.dn.isRoot else { throw refused(.add, dn: dnString, "cannot add the root DN") }
         guard !entry.attributes.isEmpty else { throw refused(.add, dn: dnString, "an entry needs attributes") }
@@ -91,12 +116,7 @@ extension LDAPConnection {
             }
             items.append(ModList.Item(operation: LDAP_MOD_ADD, attribute: attribute.name, values: attribute.values))
         }
-        let mods = ModList(items)
-        try locked { () throws(LDAPError) in
-            clearDiagnostics()
-            let rc = ldap_add_ext_s(handle, dnString, mods.pointer, nil, nil)
-            guard rc == LDAP_SUCCESS else { throw failure(rc, .add, dn: dnString) }
-        }
+        return ModList(items)
     }
 
     /// Deletes the entry `dn` (a leaf; see `deleteSubtree` for a whole tree).

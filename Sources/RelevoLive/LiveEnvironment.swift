@@ -377,6 +377,25 @@ final class LiveDirectory: DirectoryAccess, @unchecked Sendable {
         }
     }
 
+    /// Modifications in one transaction (`LDAPConnection.modifyInTransaction`):
+    /// one commit, so one write on the server, for a batch's redirects;
+    /// anything else, or a transaction the server would not take, one by one.
+    func applyMany(_ records: [LDIFChangeRecord]) -> [Result<Void, any Error>] {
+        var items: [(dn: DistinguishedName, modifications: [Modification])] = []
+        for record in records {
+            guard case .modify(let modifications) = record.change else { return records.map { r in Result { try apply(r) } } }
+            items.append((record.dn, modifications))
+        }
+        do {
+            if records.count > 1, let done = try using(retry: false, { try $0.modifyInTransaction(items) }) {
+                return done.map { $0.map { _ in () }.mapError { $0 as any Error } }
+            }
+        } catch {
+            return records.map { _ in .failure(error) }
+        }
+        return records.map { r in Result { try apply(r) } }
+    }
+
     func exportLDIF() throws -> (text: String, count: Int) {
         try using(retry: true) { connection in
             let entries = try connection.exportEntries(base: base)

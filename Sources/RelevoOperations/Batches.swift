@@ -1,3 +1,4 @@
+import RelevoDirectory
 import RelevoEngine
 import RelevoStore
 
@@ -16,6 +17,10 @@ extension PlanEnvironment {
         }
         if batch.count > 1, batch.allSatisfy({ $0.step.operation.name == "copy" }) {
             return copyBatch(batch.map(\.step))
+        }
+        if batch.count > 1, batch.allSatisfy({ $0.step.operation.name == "redirect" }),
+           let results = redirectBatch(batch.map(\.step)) {
+            return results
         }
         var results: [Result<StepOutcome, any Error>] = []
         for (step, prepared) in batch {
@@ -37,6 +42,36 @@ extension PlanEnvironment {
             do { results.append(.success(try await gate(step))) } catch { results.append(.failure(error)) }
         }
         return results
+    }
+
+    /// A batch's per-set redirects of one point, applied together
+    /// (`DirectoryAccess.applyMany`: on a live LDAP server one transaction
+    /// for the batch, so one write instead of one per member); each
+    /// member's outcome is the one its own redirect gives. nil when the
+    /// steps switch different points or a global one.
+    private func redirectBatch(_ steps: [BoundStep]) -> [Result<StepOutcome, any Error>]? {
+        guard let name = steps.first?["point"]?.string, steps.allSatisfy({ $0["point"]?.string == name }),
+              let p = try? point(name), p.isPerSet, let attribute = p.attribute,
+              let directory = try? directory(p.at.name) else { return nil }
+        var results: [Result<StepOutcome, any Error>?] = Array(repeating: nil, count: steps.count)
+        var changes: [(index: Int, record: LDIFChangeRecord, raw: String)] = []
+        for (i, step) in steps.enumerated() {
+            do {
+                try applyFault(step)
+                let value = step["to"]?.string ?? ""
+                guard let raw = p.raw(value) else { throw StepFailure("'\(value)' is not a value of \(p.name.name)") }
+                guard let dnText = step.member?.dn else { throw StepFailure("no entry to switch") }
+                changes.append((i, LDIFChangeRecord(dn: try dn(dnText), change: .modify([.replace(attribute, [AttributeValue(raw)])])), raw))
+            } catch {
+                results[i] = .failure(error)
+            }
+        }
+        for (change, applied) in zip(changes, directory.applyMany(changes.map(\.record))) {
+            results[change.index] = applied.map {
+                StepOutcome(status: .done, evidence: "\(attribute): \(change.raw)", seconds: timing.directoryOperation)
+            }
+        }
+        return results.map { $0! }
     }
 
     /// A batch's `remote-command` gates on one host in one request

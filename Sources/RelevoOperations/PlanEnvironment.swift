@@ -15,6 +15,17 @@ public protocol DirectoryAccess: AnyObject {
     func apply(_ record: LDIFChangeRecord) throws
     /// The whole directory as LDIF, parents before children, and its entry count.
     func exportLDIF() throws -> (text: String, count: Int)
+    /// Applies several changes, each as `apply` would, together where the
+    /// directory can (a live LDAP server: one transaction, committed with
+    /// one write); each result is that change's. The default applies them
+    /// one after another.
+    func applyMany(_ records: [LDIFChangeRecord]) -> [Result<Void, any Error>]
+}
+
+extension DirectoryAccess {
+    public func applyMany(_ records: [LDIFChangeRecord]) -> [Result<Void, any Error>] {
+        records.map { record in Result { try apply(record) } }
+    }
 }
 
 /// What a command run on a host by `runCommand` did.

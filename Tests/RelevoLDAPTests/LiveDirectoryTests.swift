@@ -105,6 +105,31 @@ import TestbedSupport
         }
     }
 
+    /// A batch's modifications in one transaction (RFC 5805): all committed
+    /// and each read back; with one entry missing, nothing is applied and
+    /// the caller is told to go one by one (nil).
+    @Test func modificationsInOneTransactionAreAllOrNothing() throws {
+        try Live.withSubtree { connection, subtree in
+            let people = try (0..<20).map { try Live.person("txn\($0)", under: subtree, extra: [Attribute("mail", ["old@x.example"])]) }
+            for person in people { try connection.add(person) }
+            let done = try #require(try connection.modifyInTransaction(people.map { ($0.dn, [.replace("mail", ["new@x.example"])]) }))
+            #expect(done.count == 20)
+            for (person, result) in zip(people, done) {
+                #expect(try result.get().strings("mail") == ["new@x.example"])
+                #expect(try connection.read(person.dn)?.strings("mail") == ["new@x.example"])
+            }
+            let missing = try DistinguishedName("uid=nobody-here," + subtree.description)
+            let refused = try connection.modifyInTransaction([
+                (people[0].dn, [.replace("mail", ["third@x.example"])]),
+                (missing, [.replace("mail", ["third@x.example"])]),
+                (people[1].dn, [.replace("mail", ["third@x.example"])]),
+            ])
+            #expect(refused == nil, "a change the server refuses aborts the whole transaction")
+            #expect(try connection.read(people[0].dn)?.strings("mail") == ["new@x.example"], "nothing of it applied")
+            #expect(try connection.read(people[1].dn)?.strings("mail") == ["new@x.example"])
+        }
+    }
+
     @Test func readBackReportsWhatItCannotConfirm() throws {
         // slapd returns the alias commonName as cn; the read-back looks for
         // the name it was given, so it reports a mismatch (never a false
