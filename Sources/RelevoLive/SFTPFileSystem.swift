@@ -250,32 +250,60 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     /// `%y %m %s %T@ %A@ %U %G` of find's `-printf` as the status an SFTP
     /// listing would give; nil for anything unexpected.
     static func findStatus(_ text: ArraySlice<UInt8>) -> FileStatus? {
-        let parts = text.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false).map {
-            String(decoding: $0, as: UTF8.self)
+        // Seven fields separated by single spaces, read on the bytes (a
+        // batch's listing has one line per file of every Maildir).
+        var fields: [ArraySlice<UInt8>] = []
+        fields.reserveCapacity(7)
+        var start = text.startIndex
+        for i in text.indices where text[i] == UInt8(ascii: " ") {
+            fields.append(text[start..<i])
+            start = i + 1
         }
-        guard parts.count == 7, parts[0].count == 1 else { return nil }
+        fields.append(text[start...])
+        guard fields.count == 7, fields[0].count == 1 else { return nil }
         let kind: EntryKind
-        switch parts[0] {
-        case "f": kind = .regularFile
-        case "d": kind = .directory
-        case "l": kind = .symbolicLink
-        case "p": kind = .fifo
-        case "s": kind = .socket
-        case "c": kind = .characterDevice
-        case "b": kind = .blockDevice
+        switch fields[0].first! {
+        case UInt8(ascii: "f"): kind = .regularFile
+        case UInt8(ascii: "d"): kind = .directory
+        case UInt8(ascii: "l"): kind = .symbolicLink
+        case UInt8(ascii: "p"): kind = .fifo
+        case UInt8(ascii: "s"): kind = .socket
+        case UInt8(ascii: "c"): kind = .characterDevice
+        case UInt8(ascii: "b"): kind = .blockDevice
         default: kind = .unknown
         }
-        func seconds(_ text: String) -> Int64? {
-            // "1700000000.0000000000": whole seconds, as SFTP gives them.
-            let whole = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-            guard whole.count <= 2, let value = Int64(whole[0]) else { return nil }
+        /// Digits in `radix` (at most 20 of them), nil for anything else.
+        func number(_ digits: ArraySlice<UInt8>, radix: UInt64 = 10) -> UInt64? {
+            guard !digits.isEmpty, digits.count <= 20 else { return nil }
+            var value: UInt64 = 0
+            for byte in digits {
+                let digit = UInt64(byte &- UInt8(ascii: "0"))
+                guard digit < radix else { return nil }
+                let (times, overflow) = value.multipliedReportingOverflow(by: radix)
+                let (sum, carry) = times.addingReportingOverflow(digit)
+                guard !overflow, !carry else { return nil }
+                value = sum
+            }
             return value
         }
-        guard let mode = UInt32(parts[1], radix: 8), let size = UInt64(parts[2]),
-              let mtime = seconds(parts[3]), let atime = seconds(parts[4]),
-              let uid = UInt32(parts[5]), let gid = UInt32(parts[6]) else { return nil }
-        return FileStatus(kind: kind, mode: mode & 0o7777, size: size, mtime: FileTime(seconds: mtime),
-                          atime: FileTime(seconds: atime), uid: uid, gid: gid)
+        /// "1700000000.0000000000": whole seconds, as SFTP gives them.
+        func seconds(_ text: ArraySlice<UInt8>) -> Int64? {
+            let whole = text.firstIndex(of: UInt8(ascii: ".")).map { text[..<$0] } ?? text
+            if let dot = text.firstIndex(of: UInt8(ascii: ".")),
+               text[text.index(after: dot)...].contains(where: { $0 < UInt8(ascii: "0") || $0 > UInt8(ascii: "9") }) {
+                return nil
+            }
+            if whole.first == UInt8(ascii: "-") {
+                return number(whole.dropFirst()).flatMap { $0 <= UInt64(Int64.max) ? -Int64($0) : nil }
+            }
+            return number(whole).flatMap { $0 <= UInt64(Int64.max) ? Int64($0) : nil }
+        }
+        guard let mode = number(fields[1], radix: 8), mode <= UInt64(UInt32.max), let size = number(fields[2]),
+              let mtime = seconds(fields[3]), let atime = seconds(fields[4]),
+              let uid = number(fields[5]), uid <= UInt64(UInt32.max),
+              let gid = number(fields[6]), gid <= UInt64(UInt32.max) else { return nil }
+        return FileStatus(kind: kind, mode: UInt32(mode) & 0o7777, size: size, mtime: FileTime(seconds: mtime),
+                          atime: FileTime(seconds: atime), uid: UInt32(uid), gid: UInt32(gid))
     }
 
     // MARK: - Many files in one request

@@ -35,6 +35,19 @@ public struct MaildirName: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `name`, throwing `StoreError.invalidMaildirName` with the reason.
     public init(parsing name: String) throws {
+        // Names are ASCII nearly always: parsed on bytes; anything the byte
+        // parser does not accept as it stands (an error, non-ASCII text) is
+        // parsed by the general parser, which gives the same answer or the
+        // error (a test compares the two on many names).
+        if let parsed = MaildirName(asciiParsing: name) {
+            self = parsed
+        } else {
+            try self.init(generalParsing: name)
+        }
+    }
+
+    /// The general parser, on the name's characters.
+    init(generalParsing name: String) throws {
         func invalid(_ reason: String) -> StoreError {
             StoreError.invalidMaildirName(name, reason: reason)
         }
@@ -97,6 +110,81 @@ public struct MaildirName: Hashable, Sendable, CustomStringConvertible {
         self.host = String(parts[2])
         self.sizeHint = sizeHint
         self.virtualSizeHint = virtualSizeHint
+    }
+
+    /// `init(parsing:)` of an ASCII name that it accepts, on the name's
+    /// bytes; nil for anything else (then the general parser decides).
+    init?(asciiParsing name: String) {
+        let parsed: MaildirName?? = name.utf8.withContiguousStorageIfAvailable { bytes -> MaildirName? in
+            let count = bytes.count
+            guard count > 0, count <= MaildirName.maximumLength, bytes[0] != UInt8(ascii: ".") else { return nil }
+            var colon = count
+            for i in 0..<count {
+                let byte = bytes[i]
+                guard byte != 0, byte < 0x80, byte != UInt8(ascii: "/") else { return nil }
+                if byte == UInt8(ascii: "."), i + 1 < count, bytes[i + 1] == UInt8(ascii: ".") { return nil }
+                if byte == UInt8(ascii: ":"), colon == count { colon = i }
+            }
+            func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+            func isLetter(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) }
+            func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+            var flags: Set<Character> = []
+            var info: String?
+            if colon < count {
+                info = text((colon + 1)..<count)
+                if count - colon - 1 >= 2, bytes[colon + 1] == UInt8(ascii: "2"), bytes[colon + 2] == UInt8(ascii: ",") {
+                    for i in (colon + 3)..<count {
+                        guard isLetter(bytes[i]) else { return nil }
+                        flags.insert(Character(Unicode.Scalar(bytes[i])))
+                    }
+                }
+            }
+            // TIME.UNIQUE.HOST up to the first ',' of the base.
+            var comma = colon
+            for i in 0..<colon where bytes[i] == UInt8(ascii: ",") { comma = i; break }
+            var dots: [Int] = []
+            for i in 0..<comma where bytes[i] == UInt8(ascii: ".") {
+                dots.append(i)
+                if dots.count == 2 { break }
+            }
+            guard dots.count == 2, dots[0] > 0, dots[1] > dots[0] + 1, dots[1] + 1 < comma else { return nil }
+            for i in 0..<dots[0] where !isDigit(bytes[i]) { return nil }
+            var sizeHint: UInt64?
+            var virtualSizeHint: UInt64?
+            var start = comma
+            while start < colon {
+                var end = start + 1
+                while end < colon && bytes[end] != UInt8(ascii: ",") { end += 1 }
+                let field = (start + 1)..<end
+                if field.count >= 2, bytes[field.lowerBound + 1] == UInt8(ascii: "=") {
+                    let key = bytes[field.lowerBound]
+                    if key == UInt8(ascii: "S") || key == UInt8(ascii: "W") {
+                        guard let value = UInt64(text((field.lowerBound + 2)..<end)) else { return nil }
+                        if key == UInt8(ascii: "S") { sizeHint = value } else { virtualSizeHint = value }
+                    }
+                }
+                start = end
+            }
+            return MaildirName(name: name, base: text(0..<colon), time: text(0..<dots[0]),
+                               unique: text((dots[0] + 1)..<dots[1]), host: text((dots[1] + 1)..<comma),
+                               sizeHint: sizeHint, virtualSizeHint: virtualSizeHint, info: info, flags: flags)
+        }
+        // Not contiguous, or not accepted here: the general parser decides.
+        guard let parsed, let parsed else { return nil }
+        self = parsed
+    }
+
+    private init(name: String, base: String, time: String, unique: String, host: String, sizeHint: UInt64?,
+                 virtualSizeHint: UInt64?, info: String?, flags: Set<Character>) {
+        self.name = name
+        self.base = base
+        self.time = time
+        self.unique = unique
+        self.host = host
+        self.sizeHint = sizeHint
+        self.virtualSizeHint = virtualSizeHint
+        self.info = info
+        self.flags = flags
     }
 
     /// The same message with `flags` (a `:2,` info with the flags in ASCII order).

@@ -1,4 +1,5 @@
 import Foundation
+import RelevoBasics
 import Testing
 @testable import RelevoStore
 
@@ -95,5 +96,42 @@ import Testing
         let data = try JSONEncoder().encode([name])
         #expect(String(decoding: data, as: UTF8.self) == "[\"1.2.h:2,S\"]")
         #expect(try JSONDecoder().decode([MaildirName].self, from: data) == [name])
+    }
+
+    /// The byte parser that takes ASCII names agrees with the general
+    /// parser on every name it accepts, and leaves every other name to it:
+    /// hand-picked names, then 50000 names drawn from the characters that
+    /// matter (digits, `.`, `,`, `:`, `=`, `S`, `W`, `2`, letters, `/`,
+    /// NUL, a space, non-ASCII and a combining mark).
+    @Test func theByteParserAgreesWithTheGeneralOne() throws {
+        var names = [
+            "1700000000.M1P1.neon", "1700000000.M1P1.neon:2,S", "1700000000.M1P1.a.b.c,S=12,W=13:2,RS",
+            "1700000000.M1P1.neon,S=:2,", "1700000000.M1P1.neon,S=+5", "1700000000.M1P1.neon:2,S1", "1700000000.M1P1.neon:1,x",
+            ".1700000000.M1P1.neon", "17.M1..neon", "17..M1.neon", "x17.M1.neon", "17.M1.", "17.M1", "", ":2,S",
+            "17.M1.h,X=1,S=2", "17.M1.h,,S=2", "17.M1.h:2,", "17.M1.h::2,S", "17.M1.h\r\n:2,S",
+        ]
+        var random = SplitMix64(seed: 7)
+        let alphabet: [String] = ["1", "7", "0", ".", ".", ",", ":", "=", "S", "W", "2", "M", "P", "h", "x", "/", "\u{0}",
+                                  " ", "é", "\u{301}", "\r\n"]
+        for _ in 0..<50000 {
+            let length = Int(random.next() % 24)
+            var name = "17.M1.h"
+            if random.next() % 3 == 0 { name = "" }
+            for _ in 0..<length { name += alphabet[Int(random.next() % UInt64(alphabet.count))] }
+            names.append(name)
+        }
+        var accepted = 0
+        for name in names {
+            let general = Result { try MaildirName(generalParsing: name) }
+            guard let fast = MaildirName(asciiParsing: name) else { continue }
+            accepted += 1
+            let expected = try #require(try? general.get(), "the byte parser accepted \(name.debugDescription), the general one refused it")
+            #expect(fast == expected, "\(name.debugDescription)")
+            #expect(fast.base == expected.base && fast.time == expected.time && fast.unique == expected.unique
+                    && fast.host == expected.host && fast.sizeHint == expected.sizeHint
+                    && fast.virtualSizeHint == expected.virtualSizeHint && fast.info == expected.info
+                    && fast.flags == expected.flags, "\(name.debugDescription)")
+        }
+        #expect(accepted > 1000, "the byte parser took \(accepted) names")
     }
 }
