@@ -92,6 +92,20 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         /// The WAL file, read-only: synced writes `fsync` it themselves.
         let wal: Int32
         var pending: EventBuffer
+        /// Steps whose intent this session committed and that have no
+        /// result yet: a result for one of them passes the journal's rules
+        /// without reading its row back (this process holds the run lock,
+        /// so nobody else wrote it since).
+        var inFlight: Set<StepKey> = []
+        /// `.process` only: results and `running` set states held until the
+        /// next write's transaction (see the type's documentation).
+        var deferred: [Deferred] = []
+    }
+
+    /// A write `.process` holds until the next transaction.
+    private enum Deferred {
+        case result(StepKey, StepOutcome, Double)
+        case running(phase: String, set: String?, detail: String?, Double)
     }
 
     private let mutex = NSLock()
@@ -117,7 +131,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     deinit {
         // Not closed: keep what can be kept, then release the lock.
         if var open = session {
-            try? flushEvents(&open)
+            try? flushPending(&open)
             open.db.close()
             Glibc.close(open.wal)
             open.lock.release()
@@ -144,7 +158,8 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             try db.execute("PRAGMA journal_mode=WAL")
             // Commits are not synced by SQLite (NORMAL): a synced write
             // fsyncs the WAL itself, outside the journal's lock (see `write`).
-            try db.execute("PRAGMA synchronous=NORMAL")
+            // `.process` syncs nothing, checkpoints included (OFF).
+            try db.execute(durability == .disk ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=OFF")
             try Schema.prepare(db)
             let info = try db.transaction { try Self.openRun(run, in: db) }
             let wal = Glibc.open(path + "-wal", O_RDONLY | O_CLOEXEC)
@@ -213,7 +228,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             open.lock.release()
         }
         do {
-            try flushEvents(&open)
+            try flushPending(&open)
         } catch {
             throw Self.journalError(error)
         }
@@ -222,53 +237,71 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     // MARK: Steps
 
     public func recordIntent(_ key: StepKey, detail: String) throws {
-        try write { db in try Self.intent(key, detail: detail, now: Date().timeIntervalSinceReferenceDate, in: db) }
+        try recordIntents([(key, detail)])
     }
 
     /// One transaction, one sync, for all of them: all or none.
     public func recordIntents(_ intents: [(key: StepKey, detail: String)]) throws {
         guard !intents.isEmpty else { return }
         let now = Date().timeIntervalSinceReferenceDate
-        try write { db in
+        try write(started: intents.map(\.key)) { db in
             for intent in intents { try Self.intent(intent.key, detail: intent.detail, now: now, in: db) }
         }
     }
 
     public func recordResult(_ key: StepKey, outcome: StepOutcome) throws {
-        // Committed without a sync: the next intent's sync (always before
-        // the next action) makes it durable with it.
-        try write(synced: false) { db in
-            try Self.result(key, outcome: outcome, now: Date().timeIntervalSinceReferenceDate, in: db)
-        }
+        try recordResults([(key, outcome)])
     }
 
-    /// One transaction for all of them (not synced, as `recordResult`).
+    /// One transaction for all of them, committed without a sync: the next
+    /// intent's sync (always before the next action) makes it durable with
+    /// it. With `.process`, held for the next write's transaction when
+    /// every one follows an intent of this session (see the type's
+    /// documentation); otherwise written now.
     public func recordResults(_ results: [(key: StepKey, outcome: StepOutcome)]) throws {
         guard !results.isEmpty else { return }
         let now = Date().timeIntervalSinceReferenceDate
-        try write(synced: false) { db in
-            for result in results { try Self.result(result.key, outcome: result.outcome, now: now, in: db) }
+        let keys = results.map(\.key)
+        if durability == .process {
+            let held: Bool = try locked { open in
+                guard Set(keys).count == keys.count, keys.allSatisfy({ open.inFlight.contains($0) }) else { return false }
+                for result in results {
+                    open.inFlight.remove(result.key)
+                    open.deferred.append(.result(result.key, result.outcome, now))
+                }
+                return true
+            }
+            if held { return }
+        }
+        try write(synced: false, finished: keys) { db, inFlight in
+            for result in results {
+                try Self.result(result.key, outcome: result.outcome, now: now, checked: inFlight.contains(result.key), in: db)
+            }
         }
     }
 
     private static func intent(_ key: StepKey, detail: String, now: Double, in db: Database) throws {
-        if let existing = try step(key, in: db) {
-            try JournalRules.checkOperation(key, existing.key.operation)
-            try JournalRules.checkRestart(key, stored: existing.outcome)
-            try db.run("""
-                UPDATE steps SET detail = ?5, intent_at = ?6, intents = intents + 1
-                WHERE phase = ?1 AND set_key = ?2 AND idx = ?3 AND undo = ?4
-                """, keyValues(key) + [.text(detail), .real(now)])
-        } else {
-            try db.run("""
-                INSERT INTO steps (phase, set_key, idx, undo, operation, detail, intent_at)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                """, keyValues(key) + [.text(key.operation), .text(detail), .real(now)])
-        }
+        // A new step (the usual case) is one statement; a step met again
+        // (resume) is read back and checked first.
+        try db.run("""
+            INSERT INTO steps (phase, set_key, idx, undo, operation, detail, intent_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (phase, set_key, idx, undo) DO NOTHING
+            """, keyValues(key) + [.text(key.operation), .text(detail), .real(now)])
+        guard db.changes == 0, let existing = try step(key, in: db) else { return }
+        try JournalRules.checkOperation(key, existing.key.operation)
+        try JournalRules.checkRestart(key, stored: existing.outcome)
+        try db.run("""
+            UPDATE steps SET detail = ?5, intent_at = ?6, intents = intents + 1
+            WHERE phase = ?1 AND set_key = ?2 AND idx = ?3 AND undo = ?4
+            """, keyValues(key) + [.text(detail), .real(now)])
     }
 
-    private static func result(_ key: StepKey, outcome: StepOutcome, now: Double, in db: Database) throws {
-        guard try JournalRules.checkResult(key, stored: try step(key, in: db), outcome: outcome) else { return }
+    /// `checked`: the step is known to have an intent of this operation and
+    /// no result (`Session.inFlight`), so its row is not read back.
+    private static func result(_ key: StepKey, outcome: StepOutcome, now: Double, checked: Bool, in db: Database) throws {
+        if !checked {
+            guard try JournalRules.checkResult(key, stored: try step(key, in: db), outcome: outcome) else { return }
+        }
         try db.run("""
             UPDATE steps SET status = ?5, undo_json = ?6, evidence = ?7, bytes = ?8, messages = ?9,
                              seconds = ?10, result_at = ?11
@@ -294,29 +327,43 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     // MARK: Sets
 
     public func setState(phase: String, set: String?, _ state: SetState, detail: String?) throws {
-        try write { db in
-            try db.run("""
-                INSERT INTO sets (phase, set_key, state, detail, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                ON CONFLICT (phase, set_key) DO UPDATE
-                SET state = excluded.state, detail = excluded.detail, updated_at = excluded.updated_at
-                """, [.text(phase), .text(try Self.setKey(set)), .text(state.rawValue), .text(detail),
-                      .real(Date().timeIntervalSinceReferenceDate)])
-        }
+        if try holdRunning([(set, state, detail)], phase: phase) { return }
+        let now = Date().timeIntervalSinceReferenceDate
+        try write { db in try Self.writeState(phase: phase, set: set, state, detail: detail, now: now, in: db) }
     }
 
     /// One transaction for all of them.
     public func setStates(phase: String, _ states: [(set: String, state: SetState, detail: String?)]) throws {
+        if try holdRunning(states.map { ($0.set, $0.state, $0.detail) }, phase: phase) { return }
         let now = Date().timeIntervalSinceReferenceDate
         try write { db in
             for entry in states {
-                try db.run("""
-                    INSERT INTO sets (phase, set_key, state, detail, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                    ON CONFLICT (phase, set_key) DO UPDATE
-                    SET state = excluded.state, detail = excluded.detail, updated_at = excluded.updated_at
-                    """, [.text(phase), .text(try Self.setKey(entry.set)), .text(entry.state.rawValue), .text(entry.detail),
-                          .real(now)])
+                try Self.writeState(phase: phase, set: entry.set, entry.state, detail: entry.detail, now: now, in: db)
             }
         }
+    }
+
+    /// With `.process`, sets marked `running` (a pipeline starting) are
+    /// written by the next write's transaction, which is the intent of
+    /// their first step: a set found `pending` with step records is resumed
+    /// as a `running` one is. True when held.
+    private func holdRunning(_ states: [(set: String?, state: SetState, detail: String?)], phase: String) throws -> Bool {
+        guard durability == .process, !states.isEmpty, states.allSatisfy({ $0.state == .running }) else { return false }
+        for state in states { _ = try Self.setKey(state.set) }
+        let now = Date().timeIntervalSinceReferenceDate
+        try locked { open in
+            for state in states { open.deferred.append(.running(phase: phase, set: state.set, detail: state.detail, now)) }
+        }
+        return true
+    }
+
+    private static func writeState(phase: String, set: String?, _ state: SetState, detail: String?, now: Double,
+                                   in db: Database) throws {
+        try db.run("""
+            INSERT INTO sets (phase, set_key, state, detail, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+            ON CONFLICT (phase, set_key) DO UPDATE
+            SET state = excluded.state, detail = excluded.detail, updated_at = excluded.updated_at
+            """, [.text(phase), .text(try setKey(set)), .text(state.rawValue), .text(detail), .real(now)])
     }
 
     /// In the order in which each set was first given a state.
@@ -333,14 +380,14 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     public func append(_ event: EngineEvent) throws {
         try locked { open in
-            if open.pending.append(event) { try flushEvents(&open) }
+            if open.pending.append(event) { try flushPending(&open) }
         }
     }
 
     /// The whole log, in `append` order (buffered events are written first).
     public func events() throws -> [EngineEvent] {
         try locked { open in
-            try flushEvents(&open)
+            try flushPending(&open)
             return try Self.events(in: open.db)
         }
     }
@@ -391,8 +438,13 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
+    /// Under the lock, after writing what `.process` holds (a read sees
+    /// every write made before it).
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try locked { open in try body(open.db) }
+        try locked { open in
+            if !open.deferred.isEmpty { try flushPending(&open) }
+            return try body(open.db)
+        }
     }
 
     /// One durable transaction: the buffered events, then `body`. The buffer
@@ -408,15 +460,27 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     /// syncs overlap instead of queueing (a group commit). This is what
     /// `synchronous=FULL` does in WAL mode (sync the WAL at each commit),
     /// without holding the lock through the sync.
-    private func write(synced: Bool = true, _ body: (Database) throws -> Void) throws {
+    ///
+    /// The transaction also writes what `.process` held (results, `running`
+    /// states), first. `started`: the intents it records (in flight once
+    /// committed); `finished`: the results (no longer in flight), whose
+    /// body is given the steps in flight before it.
+    private func write(synced: Bool = true, started: [StepKey] = [], finished: [StepKey] = [],
+                       _ body: (Database, Set<StepKey>) throws -> Void) throws {
         let synced = synced && durability == .disk
         let wal: Int32 = try locked { open in
             let events = open.pending.events
+            let deferred = open.deferred
+            let inFlight = open.inFlight
             try open.db.transaction {
                 try Self.insert(events, in: open.db)
-                try body(open.db)
+                try Self.write(deferred, in: open.db)
+                try body(open.db, inFlight)
             }
             open.pending.clear()
+            open.deferred.removeAll()
+            for key in finished { open.inFlight.remove(key) }
+            open.inFlight.formUnion(started)
             // Close-on-exec like the original (a plain dup is not).
             return synced ? fcntl(open.wal, F_DUPFD_CLOEXEC, 0) : -1
         }
@@ -427,12 +491,32 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         guard fsync(wal) == 0 else { throw JournalError.storage("fsync \(path)-wal: \(String(cString: strerror(errno)))") }
     }
 
-    /// Writes the buffered events in one transaction (nothing if none).
-    private func flushEvents(_ open: inout Session) throws {
-        guard !open.pending.isEmpty else { return }
+    private func write(synced: Bool = true, started: [StepKey] = [], _ body: (Database) throws -> Void) throws {
+        try write(synced: synced, started: started, finished: []) { db, _ in try body(db) }
+    }
+
+    /// Writes the buffered events and what `.process` held, in one
+    /// transaction (nothing if none).
+    private func flushPending(_ open: inout Session) throws {
+        guard !open.pending.isEmpty || !open.deferred.isEmpty else { return }
         let events = open.pending.events
-        try open.db.transaction { try Self.insert(events, in: open.db) }
+        let deferred = open.deferred
+        try open.db.transaction {
+            try Self.insert(events, in: open.db)
+            try Self.write(deferred, in: open.db)
+        }
         open.pending.clear()
+        open.deferred.removeAll()
+    }
+
+    private static func write(_ deferred: [Deferred], in db: Database) throws {
+        for write in deferred {
+            switch write {
+            case .result(let key, let outcome, let now): try result(key, outcome: outcome, now: now, checked: true, in: db)
+            case .running(let phase, let set, let detail, let now):
+                try writeState(phase: phase, set: set, .running, detail: detail, now: now, in: db)
+            }
+        }
     }
 
     private static func insert(_ events: [EngineEvent], in db: Database) throws {
