@@ -100,10 +100,25 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         /// `.process` only: results and `running` set states held until the
         /// next write's transaction (see the type's documentation).
         var deferred: [Deferred] = []
+        /// The journal held no step when opened (a run's first start)...
+        var startedEmpty = false
+        /// ...and these scopes (phase, set) have had these steps recorded
+        /// since (slot: index × 2 + undo): any other has no records, without
+        /// asking the database.
+        var recorded: [Scope: Set<Int>] = [:]
+        /// `.process` only: intents of new steps are held too, until
+        /// `commitHeld` (see `holdIntents`).
+        var holdsIntents = false
+    }
+
+    private struct Scope: Hashable {
+        var phase: String
+        var set: String?
     }
 
     /// A write `.process` holds until the next transaction.
     private enum Deferred {
+        case intent(StepKey, String, Double)
         case result(StepKey, StepOutcome, Double)
         case running(phase: String, set: String?, detail: String?, Double)
     }
@@ -160,6 +175,8 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             // fsyncs the WAL itself, outside the journal's lock (see `write`).
             // `.process` syncs nothing, checkpoints included (OFF).
             try db.execute(durability == .disk ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=OFF")
+            // Room for the pages a long run keeps writing (64 MB at most).
+            try db.execute("PRAGMA cache_size=-65536")
             try Schema.prepare(db)
             let info = try db.transaction { try Self.openRun(run, in: db) }
             let wal = Glibc.open(path + "-wal", O_RDONLY | O_CLOEXEC)
@@ -175,6 +192,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             }
             session = Session(db: db, lock: lock, wal: wal,
                               pending: EventBuffer(batchSize: eventBatchSize, flushInterval: eventFlushInterval))
+            session!.startedEmpty = try db.query("SELECT count(*) FROM steps") { $0.int64(0) }.first == 0
             return info
         } catch {
             lock.release()
@@ -244,6 +262,28 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     public func recordIntents(_ intents: [(key: StepKey, detail: String)]) throws {
         guard !intents.isEmpty else { return }
         let now = Date().timeIntervalSinceReferenceDate
+        if durability == .process {
+            for intent in intents { _ = try Self.setKey(intent.key.set) }
+            let held: Bool = try locked { open in
+                // Only steps this journal has never seen: nothing to check.
+                guard open.holdsIntents, open.startedEmpty else { return false }
+                var seen: [Scope: Set<Int>] = [:]
+                for intent in intents {
+                    let scope = Scope(phase: intent.key.phase, set: intent.key.set)
+                    let slot = Self.slot(intent.key)
+                    if open.recorded[scope]?.contains(slot) == true || !seen[scope, default: []].insert(slot).inserted {
+                        return false
+                    }
+                }
+                for intent in intents {
+                    open.deferred.append(.intent(intent.key, intent.detail, now))
+                    open.inFlight.insert(intent.key)
+                    open.recorded[Scope(phase: intent.key.phase, set: intent.key.set), default: []].insert(Self.slot(intent.key))
+                }
+                return true
+            }
+            if held { return }
+        }
         try write(started: intents.map(\.key)) { db in
             for intent in intents { try Self.intent(intent.key, detail: intent.detail, now: now, in: db) }
         }
@@ -315,7 +355,12 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     /// Steps first, then undo records, each in index order.
     public func records(phase: String, set: String?) throws -> [StepRecord] {
-        try read { db in
+        let unknown = try locked { open in open.startedEmpty && open.recorded[Scope(phase: phase, set: set)] == nil }
+        if unknown {
+            _ = try Self.setKey(set)
+            return []
+        }
+        return try read { db in
             try db.query("""
                 SELECT \(Self.stepColumns) FROM steps WHERE phase = ?1 AND set_key = ?2 ORDER BY undo, idx
                 """, [.text(phase), .text(try Self.setKey(set))]) { row in
@@ -341,6 +386,31 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
                 try Self.writeState(phase: phase, set: entry.set, entry.state, detail: entry.detail, now: now, in: db)
             }
         }
+    }
+
+    private static func slot(_ key: StepKey) -> Int { key.index * 2 + (key.undo ? 1 : 0) }
+
+    /// `.process` only: from now on the intents of steps this journal has
+    /// never seen are held in memory, as results are, instead of being
+    /// committed before returning; `commitHeld` (or any other write or
+    /// read) commits them, in order, in one transaction. The caller
+    /// promises to call `commitHeld` before anything it does can outlive
+    /// the process: a dry run whose whole world is in memory and logged
+    /// calls it before each log write, so that an effect is never on disk
+    /// before its intent (see the type's documentation). False, and
+    /// nothing changes, for `.disk` or a journal that held steps when opened.
+    @discardableResult
+    public func holdIntents() throws -> Bool {
+        try locked { open in
+            guard durability == .process, open.startedEmpty else { return false }
+            open.holdsIntents = true
+            return true
+        }
+    }
+
+    /// Commits what is held (intents, results, `running` states, events).
+    public func commitHeld() throws {
+        try locked { open in try flushPending(&open) }
     }
 
     /// With `.process`, sets marked `running` (a pipeline starting) are
@@ -481,6 +551,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             open.deferred.removeAll()
             for key in finished { open.inFlight.remove(key) }
             open.inFlight.formUnion(started)
+            for key in started { open.recorded[Scope(phase: key.phase, set: key.set), default: []].insert(Self.slot(key)) }
             // Close-on-exec like the original (a plain dup is not).
             return synced ? fcntl(open.wal, F_DUPFD_CLOEXEC, 0) : -1
         }
@@ -512,6 +583,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     private static func write(_ deferred: [Deferred], in db: Database) throws {
         for write in deferred {
             switch write {
+            case .intent(let key, let detail, let now): try intent(key, detail: detail, now: now, in: db)
             case .result(let key, let outcome, let now): try result(key, outcome: outcome, now: now, checked: true, in: db)
             case .running(let phase, let set, let detail, let now):
                 try writeState(phase: phase, set: set, .running, detail: detail, now: now, in: db)

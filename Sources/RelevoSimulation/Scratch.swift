@@ -45,6 +45,21 @@ final class Scratch: @unchecked Sendable {
 
     /// The hosts' file systems as this scratch folder keeps them.
     let hosts: Hosts
+    /// The directories' change logs, open for appending.
+    private var changeLogs: [String: FileHandle] = [:]
+    /// Called before anything of the run is written under SCRATCH (a
+    /// change log line, a host's log record, the DNS answers, a work file,
+    /// a notification, a marker): see `SimulatedEnvironment.beforePersisting`.
+    private var hook: (@Sendable () throws -> Void)?
+    var beforePersisting: (@Sendable () throws -> Void)? {
+        get { lock.withLock { hook } }
+        set {
+            lock.withLock { hook = newValue }
+            for fs in lock.withLock({ Array(memoryHosts.values) }) { fs.beforeLogging = newValue }
+        }
+    }
+
+    private func barrier() throws { try lock.withLock { hook }?() }
 
     struct SetupError: Error, CustomStringConvertible {
         var description: String
@@ -214,7 +229,13 @@ final class Scratch: @unchecked Sendable {
             // change leaves the directory as it was.
             try directories[element]!.apply(.change(record))
             let text = LDIFWriter(includeVersion: false).write([.change(record)])
-            try append(text + "\n", to: url("directories", "\(element).changes.ldif"))
+            try hook?()
+            if changeLogs[element] == nil {
+                let handle = try FileHandle(forWritingTo: url("directories", "\(element).changes.ldif"))
+                try handle.seekToEnd()
+                changeLogs[element] = handle
+            }
+            try changeLogs[element]!.write(contentsOf: Data((text + "\n").utf8))
         }
     }
 
@@ -252,6 +273,7 @@ final class Scratch: @unchecked Sendable {
     /// relative; `..` refused).
     func file(_ relative: String) throws -> URL {
         let components = try StoreRoot.components(ofRelative: relative)
+        try barrier()
         let result = components.reduce(url("files")) { $0.appendingPathComponent($1) }
         try FileManager.default.createDirectory(at: result.deletingLastPathComponent(), withIntermediateDirectories: true)
         return result
@@ -262,11 +284,13 @@ final class Scratch: @unchecked Sendable {
     func setMX(_ domain: String, _ host: String) throws {
         try lock.withLock {
             dns[domain.lowercased()] = host
+            try hook?()
             try JSONEncoder().encode(dns).write(to: url("dns.json"), options: .atomic)
         }
     }
 
     func notify(_ line: String) throws {
+        try barrier()
         let file = url("notifications.log")
         if !FileManager.default.fileExists(atPath: file.path) { try touch(file) }
         try lock.withLock { try append(line + "\n", to: file) }
@@ -276,6 +300,7 @@ final class Scratch: @unchecked Sendable {
     func once(_ name: String) -> Bool {
         let marker = url(".once-" + name.map { $0.isLetter || $0.isNumber ? $0 : "_" }.map(String.init).joined())
         if FileManager.default.fileExists(atPath: marker.path) { return false }
+        try? barrier()
         // Not recorded, not fired: a marker that cannot be written would
         // make every resume crash again.
         return FileManager.default.createFile(atPath: marker.path, contents: Data())

@@ -30,6 +30,19 @@ public final class SimulatedEnvironment: PlanEnvironment, @unchecked Sendable {
         super.init(plan: plan, faults: faults, timing: plan.fixtures?.timing ?? SimulationTiming())
     }
 
+    /// Called before anything the run does is written under the scratch
+    /// folder: a memory host's log record, a directory's change log line,
+    /// the DNS answers, a work file, a notification, a crash marker. A dry
+    /// run whose hosts are in memory gives its journal's
+    /// `SQLiteJournal.commitHeld` here (with `holdIntents`): then nothing
+    /// of its world reaches the disk before the intents that precede it,
+    /// and the intents of steps that change nothing lasting (gates, the
+    /// recorded-only steps) share the next commit instead of one each.
+    public var beforePersisting: (@Sendable () throws -> Void)? {
+        get { scratch.beforePersisting }
+        set { scratch.beforePersisting = newValue }
+    }
+
     /// Where this run's scratch hosts are (disk or memory, never automatic).
     public var hosts: Hosts { Hosts(rawValue: scratch.hosts.rawValue) ?? .disk }
 
@@ -40,6 +53,9 @@ public final class SimulatedEnvironment: PlanEnvironment, @unchecked Sendable {
         EngineHooks { [faults, scratch] key, index in
             guard faults.fault(for: key, memberIndex: index) == .crash,
                   scratch.once("crash-\(key.phase)-\(key.set ?? "")-\(key.index)") else { return }
+            // What is held is committed first: killed after the effect,
+            // the intent is on disk, the result is not.
+            try? scratch.beforePersisting?()
             kill(getpid(), SIGKILL)
         }
     }

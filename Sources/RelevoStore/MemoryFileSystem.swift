@@ -28,6 +28,14 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
     private let root: Node
     private var nextInode: UInt64 = 1
     private var log: ChangeLog?
+    /// Called before each change is written to the log (while the change
+    /// is being made): a dry run commits its journal's held intents there,
+    /// so that no logged effect is ever on disk before its intent.
+    public var beforeLogging: (() throws -> Void)? {
+        get { mutex.locked { hook } }
+        set { mutex.locked { hook = newValue } }
+    }
+    private var hook: (() throws -> Void)?
     /// The process's umask, applied to created files as the kernel would.
     private static let umask: UInt32 = {
         let mask = Glibc.umask(0o022)
@@ -270,7 +278,9 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
     }
 
     private func record(_ change: Change) throws {
-        try log?.append(change)
+        guard let log else { return }
+        try hook?()
+        try log.append(change)
     }
 
     /// Replays one recorded change (no log is open yet).
