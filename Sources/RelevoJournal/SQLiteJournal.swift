@@ -336,6 +336,21 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             """, keyValues(key) + [.text(detail), .real(now)])
     }
 
+    /// A new step's row with its intent and its result (a held pair).
+    private static func step(_ key: StepKey, detail: String, intentAt: Double, outcome: StepOutcome, resultAt: Double,
+                             in db: Database) throws {
+        try db.run("""
+            INSERT INTO steps (phase, set_key, idx, undo, operation, detail, intent_at,
+                               status, undo_json, evidence, bytes, messages, seconds, result_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+            """, keyValues(key) + [
+                .text(key.operation), .text(detail), .real(intentAt),
+                .text(outcome.status.rawValue), .text(try encodeUndo(outcome.undo)),
+                .text(outcome.evidence), .integer(outcome.bytes), .integer(Int64(outcome.messages)),
+                .real(outcome.seconds), .real(resultAt),
+            ])
+    }
+
     /// `checked`: the step is known to have an intent of this operation and
     /// no result (`Session.inFlight`), so its row is not read back.
     private static func result(_ key: StepKey, outcome: StepOutcome, now: Double, checked: Bool, in db: Database) throws {
@@ -366,6 +381,22 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
                 """, [.text(phase), .text(try Self.setKey(set))]) { row in
                 try Self.stepRecord(row, phase: phase, set: set)
             }
+        }
+    }
+
+    /// One query (what the default reads scope by scope).
+    public func totals(phase: String, perSet: Bool, firstGate: Int) throws -> JournalTotals {
+        try read { db in
+            try db.query("""
+                SELECT coalesce(sum(idx >= ?2 AND status = 'done'), 0), coalesce(sum(idx >= ?2 AND status = 'failed'), 0),
+                       coalesce(sum(CASE WHEN idx < ?2 AND status = 'done' THEN bytes ELSE 0 END), 0),
+                       coalesce(sum(CASE WHEN idx < ?2 AND status = 'done' THEN messages ELSE 0 END), 0)
+                FROM steps WHERE phase = ?1 AND undo = 0
+                AND (CASE WHEN ?3 THEN set_key IN (SELECT set_key FROM sets WHERE phase = ?1) ELSE set_key = '' END)
+                """, [.text(phase), .integer(Int64(firstGate)), .integer(perSet ? 1 : 0)]) { row in
+                JournalTotals(gatesPassed: Int(row.int64(0)), gatesFailed: Int(row.int64(1)), bytes: row.int64(2),
+                              messages: Int(row.int64(3)))
+            }.first ?? JournalTotals()
         }
     }
 
@@ -581,9 +612,24 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     private static func write(_ deferred: [Deferred], in db: Database) throws {
+        // A step whose intent and result are both held is one row written
+        // once, as the two writes would leave it.
+        var held = Set<StepKey>()
+        var done: [StepKey: (StepOutcome, Double)] = [:]
+        for write in deferred {
+            if case .intent(let key, _, _) = write { held.insert(key) }
+            if case .result(let key, let outcome, let now) = write, held.contains(key) { done[key] = (outcome, now) }
+        }
         for write in deferred {
             switch write {
-            case .intent(let key, let detail, let now): try intent(key, detail: detail, now: now, in: db)
+            case .intent(let key, let detail, let now):
+                if let (outcome, finished) = done[key] {
+                    try step(key, detail: detail, intentAt: now, outcome: outcome, resultAt: finished, in: db)
+                } else {
+                    try intent(key, detail: detail, now: now, in: db)
+                }
+            case .result(let key, _, _) where done[key] != nil:
+                continue
             case .result(let key, let outcome, let now): try result(key, outcome: outcome, now: now, checked: true, in: db)
             case .running(let phase, let set, let detail, let now):
                 try writeState(phase: phase, set: set, .running, detail: detail, now: now, in: db)

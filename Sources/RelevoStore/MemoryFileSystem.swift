@@ -189,6 +189,22 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
     /// too with `followLast`), as the kernel resolves a path.
     private func resolve(_ path: String, followLast: Bool) -> (node: Node, path: String)? {
         guard path.hasPrefix("/") else { return nil }
+        // The usual case: a canonical path, no link on the way.
+        var node = root
+        var plain = true
+        for component in path.utf8.split(separator: UInt8(ascii: "/")) {
+            let name = String(decoding: component, as: UTF8.self)
+            guard name != ".", name != "..", node.kind == .directory, let child = node.children[name],
+                  child.kind != .symbolicLink else {
+                plain = false
+                break
+            }
+            node = child
+        }
+        if plain {
+            let canonical = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+            return (node, canonical.contains("//") ? "/" + path.split(separator: "/").joined(separator: "/") : canonical)
+        }
         var pending = path.split(separator: "/").map(String.init)
         pending.reverse()
         var stack: [Node] = [root]
