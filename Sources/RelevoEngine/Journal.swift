@@ -16,9 +16,12 @@ public protocol JournalStore: AnyObject, Sendable {
     func open(run: RunInfo) throws -> RunInfo
     func close() throws
 
-    /// Records the start of a step or gate (durable before returning).
+    /// Records the start of a step or gate (durable before returning; a
+    /// dry run's store may hold it until the next commit, which it makes
+    /// before anything of its world is written: see `SQLiteJournal`).
     func recordIntent(_ key: StepKey, detail: String) throws
-    /// Records its result (durable before returning).
+    /// Records its result (durable before returning; a dry run's store may
+    /// hold it until the next write, as above).
     func recordResult(_ key: StepKey, outcome: StepOutcome) throws
     /// The intents of one step for every member of a batch, in one durable
     /// write where the store can (the default records them one by one: a

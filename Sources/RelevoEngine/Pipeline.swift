@@ -200,6 +200,8 @@ extension Engine {
         }
         let migrated = batch.indices.filter { batch[$0].result == nil }
         try setStates(name, migrated.map { (batch[$0].key, SetState.migrated, batch[$0].detail) })
+        // Each member's detail is written for the last time with its end.
+        for m in batch { if let key = m.key { memberDetails[name]?[key] = nil } }
         for i in migrated {
             emit(.setMigrated, at: t, phase: name, set: batch[i].key)
             batch[i].result = PipelineResult(state: .migrated, end: t, message: "")

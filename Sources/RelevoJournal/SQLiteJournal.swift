@@ -33,7 +33,41 @@ import RelevoEngine
 /// two may disagree, and the dry run is started again rather than resumed
 /// (it changed nothing real). What it saves: a dry run of the example plan
 /// spent most of its time waiting for syncs (2000 sets: 56 s with them,
-/// 11 s without, docs/performance.md).
+/// 11 s without, docs/performance.md). SQLite syncs nothing either
+/// (`synchronous=OFF`, checkpoints included).
+///
+/// **Held writes (`.process` only).** Two writes that protect no effect
+/// are held in memory and written first thing in the next write's
+/// transaction (or before any read, or at `close`), instead of one
+/// transaction each:
+/// - a step's result, when its intent was recorded by this session (the
+///   usual case; it is checked against the rules in memory): a kill before
+///   the next write leaves the step with an intent and no result, which is
+///   the window between an effect and its result that resume covers anyway
+///   (read back, or run again). The next write is the next step's intent,
+///   or the set's end state, so nothing the run has reported (a set
+///   migrated, failed, undone) is ever lost;
+/// - a set's `running` state: it rides with the intent of its first step;
+///   a set found `pending` with records is resumed as a `running` one is.
+///
+/// A live run's journal (`.disk`) holds nothing: every intent is committed
+/// and synced before its step acts, every result committed before the
+/// engine goes on, as above.
+///
+/// **Held intents (`holdIntents`, `.process`, a fresh journal only).** A
+/// dry run whose whole world is in memory, every change of it appended to
+/// a log under its scratch folder, may also hold the intents of steps this
+/// journal has never seen, on one condition: it calls `commitHeld` before
+/// it writes anything of its world (`SimulatedEnvironment.beforePersisting`).
+/// The write-ahead rule is then kept where it matters, on disk: an effect
+/// reaches its log only after its intent (and every record before it) is
+/// committed; a result is committed only after its effect is logged. A kill
+/// at any point leaves a prefix of the run: the journal's commits and the
+/// world's logs agree as they would without holding, minus the steps that
+/// changed nothing lasting (gates, steps a dry run only records), whose
+/// intents share the next commit instead of one transaction each (a set of
+/// the example plan: 3 commits instead of 26). A step seen before (a
+/// resumed journal, a step re-run in the same session) is written at once.
 ///
 /// **Events are grouped.** `append` buffers events in memory and writes the
 /// buffer in one transaction when it holds `eventBatchSize` events, or when an
@@ -175,8 +209,6 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             // fsyncs the WAL itself, outside the journal's lock (see `write`).
             // `.process` syncs nothing, checkpoints included (OFF).
             try db.execute(durability == .disk ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=OFF")
-            // Room for the pages a long run keeps writing (64 MB at most).
-            try db.execute("PRAGMA cache_size=-65536")
             try Schema.prepare(db)
             let info = try db.transaction { try Self.openRun(run, in: db) }
             let wal = Glibc.open(path + "-wal", O_RDONLY | O_CLOEXEC)

@@ -172,8 +172,9 @@ final class Scratch: @unchecked Sendable {
             if let file {
                 text = try String(contentsOf: fixture(file), encoding: .utf8)
             }
-            // Validate now: a broken fixture is a setup error, not a step failure.
-            _ = try makeDirectory(element: e, ldif: text)
+            // Validate now: a broken fixture is a setup error, not a step
+            // failure. The directory made is the one `load` starts from.
+            directories[e.name.name] = try makeDirectory(element: e, ldif: text)
             try Data(text.utf8).write(to: url("directories", "\(e.name.name).ldif"))
             try touch(url("directories", "\(e.name.name).changes.ldif"))
         }
@@ -197,6 +198,7 @@ final class Scratch: @unchecked Sendable {
             for host in plan.hosts { _ = try memoryHost(host.name.name) }
         }
         for e in plan.elements where e.kind == .ldap {
+            if directories[e.name.name] != nil { continue }  // made just now, nothing changed yet
             let base = try String(contentsOf: url("directories", "\(e.name.name).ldif"), encoding: .utf8)
             var directory = try makeDirectory(element: e, ldif: base)
             let changes = try String(contentsOf: url("directories", "\(e.name.name).changes.ldif"), encoding: .utf8)

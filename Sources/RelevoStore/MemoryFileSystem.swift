@@ -145,8 +145,12 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
         var bytes: [UInt8] = []
         var target = ""
         var children: [String: Node] = [:]
-        /// Where it is (nil for the root, or once removed).
-        weak var parent: Node?
+        /// Where it is (nil for the root, or once removed). Not counted: a
+        /// parent holds its children, a directory is removed only when
+        /// empty, and a removed entry's parent is set to nil, so a node's
+        /// parent is always alive (and a weak reference would cost each
+        /// node a side table).
+        unowned(unsafe) var parent: Node?
         var name = ""
 
         init(kind: EntryKind, mode: UInt32, uid: UInt32, gid: UInt32, time: FileTime, inode: UInt64) {
@@ -202,8 +206,15 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
             node = child
         }
         if plain {
-            let canonical = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-            return (node, canonical.contains("//") ? "/" + path.split(separator: "/").joined(separator: "/") : canonical)
+            // Canonical already unless it has an empty component ("//", a trailing "/").
+            var previous: UInt8 = 0
+            var clean = true
+            for byte in path.utf8 {
+                if byte == UInt8(ascii: "/") && previous == byte { clean = false }
+                previous = byte
+            }
+            if path.utf8.count > 1 && previous == UInt8(ascii: "/") { clean = false }
+            return (node, clean ? path : "/" + path.split(separator: "/").joined(separator: "/"))
         }
         var pending = path.split(separator: "/").map(String.init)
         pending.reverse()
