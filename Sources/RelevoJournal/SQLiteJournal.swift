@@ -436,6 +436,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     public func setState(phase: String, set: String?, _ state: SetState, detail: String?) throws {
         if try holdRunning([(set, state, detail)], phase: phase) { return }
+        try dropHeldRunning(phase: phase, sets: [set])
         let now = Date().timeIntervalSinceReferenceDate
         try write { db in try Self.writeState(phase: phase, set: set, state, detail: detail, now: now, in: db) }
     }
@@ -443,6 +444,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     /// One transaction for all of them.
     public func setStates(phase: String, _ states: [(set: String, state: SetState, detail: String?)]) throws {
         if try holdRunning(states.map { ($0.set, $0.state, $0.detail) }, phase: phase) { return }
+        try dropHeldRunning(phase: phase, sets: states.map(\.set))
         let now = Date().timeIntervalSinceReferenceDate
         try write { db in
             for entry in states {
@@ -488,6 +490,20 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             for state in states { open.deferred.append(.running(phase: phase, set: state.set, detail: state.detail, now)) }
         }
         return true
+    }
+
+    /// A held `running` state that the write about to be made replaces in
+    /// the same transaction is not written at all.
+    private func dropHeldRunning(phase: String, sets: [String?]) throws {
+        guard durability == .process else { return }
+        try locked { open in
+            guard !open.deferred.isEmpty else { return }
+            let replaced = Set(sets.map { $0 ?? "" })
+            open.deferred.removeAll { write in
+                if case .running(let p, let set, _, _) = write { return p == phase && replaced.contains(set ?? "") }
+                return false
+            }
+        }
     }
 
     private static func writeState(phase: String, set: String?, _ state: SetState, detail: String?, now: Double,

@@ -185,3 +185,33 @@ import Glibc
         }
     }
 }
+
+/// A copy's undo record written by hand reads back, through `JSONDecoder`,
+/// as the reports it was written from; odd names included.
+@Suite struct CopyReportJSONTests {
+    @Test func reportsReadBackEqual() throws {
+        let odd = ["plain", "quote\"back\\slash/slash", "tab\tnew\nline\r\u{01}\u{7f}", "é ✓ 𝄞", ""]
+        var reports: [CopyReport] = []
+        for (i, name) in odd.enumerated() {
+            var r = CopyReport(source: "/home1/maildirs/" + name, destination: "/var/qmail/maildirs/" + name)
+            r.copied = [CopiedFile(path: "cur/" + name, size: UInt64(i) * 1_000_000_007, sha256: String(repeating: "a", count: 64),
+                                   mtime: FileTime(seconds: -5 + Int64(i) * 1_700_000_000, nanoseconds: Int32(i) * 123_456_789))]
+            r.renamed = [RenamedFile(from: "new/" + name, to: "cur/" + name + ":2,S", sha256: i % 2 == 0 ? nil : "b")]
+            r.skipped = i
+            r.conflicts = i == 1 ? [CopyConflict(sourcePath: name, destinationPath: "d" + name, reason: .differentContent, isMessage: true),
+                                    CopyConflict(sourcePath: "x", destinationPath: "y", reason: .notARegularFile, isMessage: false)] : []
+            r.vanished = i == 2 ? [name, "other"] : []
+            r.createdDirectories = [name, name + "/cur"]
+            reports.append(r)
+        }
+        for sample in [[], [CopyReport(source: "", destination: "")], reports] {
+            let text = CopyReport.json(sample)
+            #expect(try JSONDecoder().decode([CopyReport].self, from: Data(text.utf8)) == sample, "\(text)")
+            // Keys in the encoder's sorted order.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            let reference = try JSONSerialization.jsonObject(with: encoder.encode(sample)) as? NSArray
+            #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? NSArray == reference)
+        }
+    }
+}
