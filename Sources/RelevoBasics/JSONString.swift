@@ -3,6 +3,11 @@
 /// characters escaped; everything else, including non-ASCII, as is.
 public enum JSONString {
     public static func quoted(_ s: String) -> String {
+        // Only ASCII needs escaping (a byte of a longer UTF-8 sequence is
+        // never below 0x80): a string without any is quoted as it is.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) {
+            return "\"" + s + "\""
+        }
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
