@@ -66,7 +66,7 @@ import RelevoEngine
 /// world's logs agree as they would without holding, minus the steps that
 /// changed nothing lasting (gates, steps a dry run only records), whose
 /// intents share the next commit instead of one transaction each (a set of
-/// the example plan: 3 commits instead of 26). A step seen before (a
+/// the example plan: 2 or 3 commits instead of 26). A step seen before (a
 /// resumed journal, a step re-run in the same session) is written at once.
 ///
 /// **Events are grouped.** `append` buffers events in memory and writes the
