@@ -120,6 +120,11 @@ enum SimulateCommand {
             return .unreadable
         }
 
+        // Hosts in memory: everything the run changes is written by the
+        // scratch folder, which commits the journal's held intents first.
+        if environment.hosts == .memory, let sqlite = journal as? SQLiteJournal, (try? sqlite.holdIntents()) == true {
+            environment.beforePersisting = { try sqlite.commitHeld() }
+        }
         let progress = Progress(live: console.liveProgress, tty: console.stderrIsTTY,
                                 total: 0)
         let engine = Engine(plan: plan, graph: graph, environment: environment, journal: journal,

@@ -91,11 +91,27 @@ public struct Entry: Hashable, Sendable, CustomStringConvertible {
     public func values(matching description: AttributeDescription) -> [AttributeValue] {
         var out: [AttributeValue] = []
         for attribute in attributes {
+            // Most attributes are another type: told by their name's type
+            // (up to any ';', ASCII letters in any case) before it is parsed.
+            guard Self.typeMatches(attribute.name, description.type) else { continue }
             if let d = AttributeDescription(attribute.name), d.isSubtype(of: description) {
                 out += attribute.values
             }
         }
         return out
+    }
+
+    /// Whether the type part of `name` (before any `;`) is `type` (already
+    /// lowercased) when ASCII letters are compared without case; a valid
+    /// attribute description whose type differs never passes.
+    static func typeMatches(_ name: String, _ type: String) -> Bool {
+        var expected = type.utf8.makeIterator()
+        for byte in name.utf8 {
+            if byte == UInt8(ascii: ";") { break }
+            let lower = byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
+            guard let want = expected.next(), want == lower else { return false }
+        }
+        return expected.next() == nil
     }
 
     /// The entry as a single LDIF content record.

@@ -58,6 +58,9 @@ public actor Engine {
     var summary = RunSummary()
     var halted: String?
     var waiting: String?
+    /// Each member's detail as its phase's member list recorded it (JSON),
+    /// by phase and key: written again with the set's state, not encoded again.
+    var memberDetails: [String: [String: String]] = [:]
 
     public init(plan: Plan, graph: PlanGraph, environment: any Environment, journal: any JournalStore,
                 options: EngineOptions, observer: @escaping @Sendable (EngineEvent) -> Void = { _ in }) {
@@ -320,13 +323,16 @@ public actor Engine {
         let (all, refused) = try await env.members(of: set, plan: plan)
         var members = all.filter { matches(phase.condition, $0) }
         if let order = set.order {
-            members.sort { a, b in
-                let (x, y) = order.by.name == "activity"
-                    ? (String(format: "%020.6f", a.activity), String(format: "%020.6f", b.activity))
-                    : (a.fields[order.by.name] ?? "", b.fields[order.by.name] ?? "")
-                if x != y { return order.ascending ? x < y : x > y }
-                return a.key < b.key
+            // Each member's sort key made once (not at every comparison).
+            let keys = members.map { m in
+                order.by.name == "activity" ? String(format: "%020.6f", m.activity) : (m.fields[order.by.name] ?? "")
             }
+            let sorted = members.indices.sorted { i, j in
+                let (x, y) = (keys[i], keys[j])
+                if x != y { return order.ascending ? x < y : x > y }
+                return members[i].key < members[j].key
+            }
+            members = sorted.map { members[$0] }
         }
         for i in members.indices { members[i].index = i }
         // The list is fixed here, in one durable write: a crash while writing
@@ -334,9 +340,13 @@ public actor Engine {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         var states: [(set: String, state: SetState, detail: String?)] = []
+        var details: [String: String] = [:]
         for m in members {
-            states.append((m.key, .pending, String(decoding: try encoder.encode(m), as: UTF8.self)))
+            let detail = String(decoding: try encoder.encode(m), as: UTF8.self)
+            states.append((m.key, .pending, detail))
+            details[m.key] = detail
         }
+        memberDetails[name] = details
         for r in refused { states.append((r.key, .skipped, r.reason)) }
         try journal.setStates(phase: name, states)
         for r in refused {
@@ -360,19 +370,11 @@ public actor Engine {
         var bytes: Int64 = 0
         var files = 0
         for phase in plan.phases {
-            let name = phase.name.name
-            let scopes: [String?] = phase.isPerSet ? try journal.setStates(phase: name).map(\.set) : [nil]
-            for scope in scopes {
-                for record in try journal.records(phase: name, set: scope) where !record.key.undo {
-                    guard let outcome = record.outcome else { continue }
-                    if record.key.index >= phase.steps.count {
-                        if outcome.status == .done { gates.passed += 1 } else if outcome.status == .failed { gates.failed += 1 }
-                    } else if outcome.status == .done {
-                        bytes += outcome.bytes
-                        files += outcome.messages
-                    }
-                }
-            }
+            let totals = try journal.totals(phase: phase.name.name, perSet: phase.isPerSet, firstGate: phase.steps.count)
+            gates.passed += totals.gatesPassed
+            gates.failed += totals.gatesFailed
+            bytes += totals.bytes
+            files += totals.messages
         }
         summary.gates = gates
         summary.bytes = bytes

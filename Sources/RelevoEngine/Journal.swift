@@ -16,9 +16,12 @@ public protocol JournalStore: AnyObject, Sendable {
     func open(run: RunInfo) throws -> RunInfo
     func close() throws
 
-    /// Records the start of a step or gate (durable before returning).
+    /// Records the start of a step or gate (durable before returning; a
+    /// dry run's store may hold it until the next commit, which it makes
+    /// before anything of its world is written: see `SQLiteJournal`).
     func recordIntent(_ key: StepKey, detail: String) throws
-    /// Records its result (durable before returning).
+    /// Records its result (durable before returning; a dry run's store may
+    /// hold it until the next write, as above).
     func recordResult(_ key: StepKey, outcome: StepOutcome) throws
     /// The intents of one step for every member of a batch, in one durable
     /// write where the store can (the default records them one by one: a
@@ -29,6 +32,11 @@ public protocol JournalStore: AnyObject, Sendable {
     func recordResults(_ results: [(key: StepKey, outcome: StepOutcome)]) throws
     /// The records of one scope (a global phase, or one set in a phase), in order.
     func records(phase: String, set: String?) throws -> [StepRecord]
+    /// What a run's summary counts of a phase's step records (undo records
+    /// left out): of the global scope, or (`perSet`) of every set the phase
+    /// has a state for. The default reads each scope's `records`; a store
+    /// may count in one query.
+    func totals(phase: String, perSet: Bool, firstGate: Int) throws -> JournalTotals
 
     /// The state of one set (member) in a per-set phase, or of a global phase (set nil).
     func setState(phase: String, set: String?, _ state: SetState, detail: String?) throws
@@ -48,7 +56,39 @@ public protocol JournalStore: AnyObject, Sendable {
     func approvals() throws -> [String]
 }
 
+/// Gate results (records at index `firstGate` and after), and the bytes
+/// and messages of the steps done (before it), of a phase's records.
+public struct JournalTotals: Sendable, Equatable {
+    public var gatesPassed = 0
+    public var gatesFailed = 0
+    public var bytes: Int64 = 0
+    public var messages = 0
+    public init(gatesPassed: Int = 0, gatesFailed: Int = 0, bytes: Int64 = 0, messages: Int = 0) {
+        self.gatesPassed = gatesPassed
+        self.gatesFailed = gatesFailed
+        self.bytes = bytes
+        self.messages = messages
+    }
+}
+
 extension JournalStore {
+    public func totals(phase: String, perSet: Bool, firstGate: Int) throws -> JournalTotals {
+        var totals = JournalTotals()
+        let scopes: [String?] = perSet ? try setStates(phase: phase).map(\.set) : [nil]
+        for scope in scopes {
+            for record in try records(phase: phase, set: scope) where !record.key.undo {
+                guard let outcome = record.outcome else { continue }
+                if record.key.index >= firstGate {
+                    if outcome.status == .done { totals.gatesPassed += 1 } else if outcome.status == .failed { totals.gatesFailed += 1 }
+                } else if outcome.status == .done {
+                    totals.bytes += outcome.bytes
+                    totals.messages += outcome.messages
+                }
+            }
+        }
+        return totals
+    }
+
     public func recordIntents(_ intents: [(key: StepKey, detail: String)]) throws {
         for intent in intents { try recordIntent(intent.key, detail: intent.detail) }
     }

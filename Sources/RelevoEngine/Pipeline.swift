@@ -58,7 +58,7 @@ extension Engine {
         for member in members {
             let records = try journal.records(phase: name, set: member?.key)
             if !records.isEmpty { emit(.resumed, at: t, phase: name, set: member?.key) }
-            batch.append(Member(member: member, records: records, detail: encoded(member)))
+            batch.append(Member(member: member, records: records, detail: encoded(member, phase: name)))
         }
         try setStates(name, batch.map { ($0.key, SetState.running, $0.detail) })
         for m in batch { emit(.setStarted, at: t, phase: name, set: m.key) }
@@ -200,6 +200,8 @@ extension Engine {
         }
         let migrated = batch.indices.filter { batch[$0].result == nil }
         try setStates(name, migrated.map { (batch[$0].key, SetState.migrated, batch[$0].detail) })
+        // Each member's detail is written for the last time with its end.
+        for m in batch { if let key = m.key { memberDetails[name]?[key] = nil } }
         for i in migrated {
             emit(.setMigrated, at: t, phase: name, set: batch[i].key)
             batch[i].result = PipelineResult(state: .migrated, end: t, message: "")
@@ -274,7 +276,7 @@ extension Engine {
         }
         let state: PipelineResult.State = contingency.undo && undoneAll && didUndo ? .undone
             : (contingency.undo && undoneAll && completed.isEmpty && partial == nil ? .undone : .failed)
-        try journal.setState(phase: name, set: member?.key, state.setState, detail: encoded(member))
+        try journal.setState(phase: name, set: member?.key, state.setState, detail: encoded(member, phase: name))
         emit(state == .undone ? .setUndone : .setFailed, at: t, phase: name, set: member?.key, message: message)
         return PipelineResult(state: state, end: t, message: message)
     }
@@ -310,8 +312,9 @@ extension Engine {
         }
     }
 
-    private func encoded(_ member: SetMember?) -> String? {
+    private func encoded(_ member: SetMember?, phase: String) -> String? {
         guard let member else { return nil }
+        if let detail = memberDetails[phase]?[member.key] { return detail }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return (try? encoder.encode(member)).map { String(decoding: $0, as: UTF8.self) }

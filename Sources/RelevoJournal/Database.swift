@@ -87,10 +87,11 @@ final class Database {
     /// connection's `synchronous` setting, or the caller's own sync, makes it).
     func transaction<T>(_ body: () throws -> T) throws -> T {
         precondition(isAutocommit, "nested transaction")
-        try execute("BEGIN IMMEDIATE")
+        // Prepared once (cached), not parsed again at every transaction.
+        try run("BEGIN IMMEDIATE")
         do {
             let value = try body()
-            try execute("COMMIT")
+            try run("COMMIT")
             return value
         } catch {
             // A failed COMMIT may already have rolled back (I/O error, disk full).

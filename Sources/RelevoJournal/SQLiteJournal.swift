@@ -33,7 +33,41 @@ import RelevoEngine
 /// two may disagree, and the dry run is started again rather than resumed
 /// (it changed nothing real). What it saves: a dry run of the example plan
 /// spent most of its time waiting for syncs (2000 sets: 56 s with them,
-/// 11 s without, docs/performance.md).
+/// 11 s without, docs/performance.md). SQLite syncs nothing either
+/// (`synchronous=OFF`, checkpoints included).
+///
+/// **Held writes (`.process` only).** Two writes that protect no effect
+/// are held in memory and written first thing in the next write's
+/// transaction (or before any read, or at `close`), instead of one
+/// transaction each:
+/// - a step's result, when its intent was recorded by this session (the
+///   usual case; it is checked against the rules in memory): a kill before
+///   the next write leaves the step with an intent and no result, which is
+///   the window between an effect and its result that resume covers anyway
+///   (read back, or run again). The next write is the next step's intent,
+///   or the set's end state, so nothing the run has reported (a set
+///   migrated, failed, undone) is ever lost;
+/// - a set's `running` state: it rides with the intent of its first step;
+///   a set found `pending` with records is resumed as a `running` one is.
+///
+/// A live run's journal (`.disk`) holds nothing: every intent is committed
+/// and synced before its step acts, every result committed before the
+/// engine goes on, as above.
+///
+/// **Held intents (`holdIntents`, `.process`, a fresh journal only).** A
+/// dry run whose whole world is in memory, every change of it appended to
+/// a log under its scratch folder, may also hold the intents of steps this
+/// journal has never seen, on one condition: it calls `commitHeld` before
+/// it writes anything of its world (`SimulatedEnvironment.beforePersisting`).
+/// The write-ahead rule is then kept where it matters, on disk: an effect
+/// reaches its log only after its intent (and every record before it) is
+/// committed; a result is committed only after its effect is logged. A kill
+/// at any point leaves a prefix of the run: the journal's commits and the
+/// world's logs agree as they would without holding, minus the steps that
+/// changed nothing lasting (gates, steps a dry run only records), whose
+/// intents share the next commit instead of one transaction each (a set of
+/// the example plan: 2 or 3 commits instead of 26). A step seen before (a
+/// resumed journal, a step re-run in the same session) is written at once.
 ///
 /// **Events are grouped.** `append` buffers events in memory and writes the
 /// buffer in one transaction when it holds `eventBatchSize` events, or when an
@@ -92,6 +126,35 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         /// The WAL file, read-only: synced writes `fsync` it themselves.
         let wal: Int32
         var pending: EventBuffer
+        /// Steps whose intent this session committed and that have no
+        /// result yet: a result for one of them passes the journal's rules
+        /// without reading its row back (this process holds the run lock,
+        /// so nobody else wrote it since).
+        var inFlight: Set<StepKey> = []
+        /// `.process` only: results and `running` set states held until the
+        /// next write's transaction (see the type's documentation).
+        var deferred: [Deferred] = []
+        /// The journal held no step when opened (a run's first start)...
+        var startedEmpty = false
+        /// ...and these scopes (phase, set) have had these steps recorded
+        /// since (slot: index × 2 + undo): any other has no records, without
+        /// asking the database.
+        var recorded: [Scope: Set<Int>] = [:]
+        /// `.process` only: intents of new steps are held too, until
+        /// `commitHeld` (see `holdIntents`).
+        var holdsIntents = false
+    }
+
+    private struct Scope: Hashable {
+        var phase: String
+        var set: String?
+    }
+
+    /// A write `.process` holds until the next transaction.
+    private enum Deferred {
+        case intent(StepKey, String, Double)
+        case result(StepKey, StepOutcome, Double)
+        case running(phase: String, set: String?, detail: String?, Double)
     }
 
     private let mutex = NSLock()
@@ -117,7 +180,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     deinit {
         // Not closed: keep what can be kept, then release the lock.
         if var open = session {
-            try? flushEvents(&open)
+            try? flushPending(&open)
             open.db.close()
             Glibc.close(open.wal)
             open.lock.release()
@@ -144,7 +207,8 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             try db.execute("PRAGMA journal_mode=WAL")
             // Commits are not synced by SQLite (NORMAL): a synced write
             // fsyncs the WAL itself, outside the journal's lock (see `write`).
-            try db.execute("PRAGMA synchronous=NORMAL")
+            // `.process` syncs nothing, checkpoints included (OFF).
+            try db.execute(durability == .disk ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=OFF")
             try Schema.prepare(db)
             let info = try db.transaction { try Self.openRun(run, in: db) }
             let wal = Glibc.open(path + "-wal", O_RDONLY | O_CLOEXEC)
@@ -160,6 +224,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             }
             session = Session(db: db, lock: lock, wal: wal,
                               pending: EventBuffer(batchSize: eventBatchSize, flushInterval: eventFlushInterval))
+            session!.startedEmpty = try db.query("SELECT count(*) FROM steps") { $0.int64(0) }.first == 0
             return info
         } catch {
             lock.release()
@@ -213,7 +278,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             open.lock.release()
         }
         do {
-            try flushEvents(&open)
+            try flushPending(&open)
         } catch {
             throw Self.journalError(error)
         }
@@ -222,53 +287,108 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     // MARK: Steps
 
     public func recordIntent(_ key: StepKey, detail: String) throws {
-        try write { db in try Self.intent(key, detail: detail, now: Date().timeIntervalSinceReferenceDate, in: db) }
+        try recordIntents([(key, detail)])
     }
 
     /// One transaction, one sync, for all of them: all or none.
     public func recordIntents(_ intents: [(key: StepKey, detail: String)]) throws {
         guard !intents.isEmpty else { return }
         let now = Date().timeIntervalSinceReferenceDate
-        try write { db in
+        if durability == .process {
+            for intent in intents { _ = try Self.setKey(intent.key.set) }
+            let held: Bool = try locked { open in
+                // Only steps this journal has never seen: nothing to check.
+                guard open.holdsIntents, open.startedEmpty else { return false }
+                var seen: [Scope: Set<Int>] = [:]
+                for intent in intents {
+                    let scope = Scope(phase: intent.key.phase, set: intent.key.set)
+                    let slot = Self.slot(intent.key)
+                    if open.recorded[scope]?.contains(slot) == true || !seen[scope, default: []].insert(slot).inserted {
+                        return false
+                    }
+                }
+                for intent in intents {
+                    open.deferred.append(.intent(intent.key, intent.detail, now))
+                    open.inFlight.insert(intent.key)
+                    open.recorded[Scope(phase: intent.key.phase, set: intent.key.set), default: []].insert(Self.slot(intent.key))
+                }
+                return true
+            }
+            if held { return }
+        }
+        try write(started: intents.map(\.key)) { db in
             for intent in intents { try Self.intent(intent.key, detail: intent.detail, now: now, in: db) }
         }
     }
 
     public func recordResult(_ key: StepKey, outcome: StepOutcome) throws {
-        // Committed without a sync: the next intent's sync (always before
-        // the next action) makes it durable with it.
-        try write(synced: false) { db in
-            try Self.result(key, outcome: outcome, now: Date().timeIntervalSinceReferenceDate, in: db)
-        }
+        try recordResults([(key, outcome)])
     }
 
-    /// One transaction for all of them (not synced, as `recordResult`).
+    /// One transaction for all of them, committed without a sync: the next
+    /// intent's sync (always before the next action) makes it durable with
+    /// it. With `.process`, held for the next write's transaction when
+    /// every one follows an intent of this session (see the type's
+    /// documentation); otherwise written now.
     public func recordResults(_ results: [(key: StepKey, outcome: StepOutcome)]) throws {
         guard !results.isEmpty else { return }
         let now = Date().timeIntervalSinceReferenceDate
-        try write(synced: false) { db in
-            for result in results { try Self.result(result.key, outcome: result.outcome, now: now, in: db) }
+        let keys = results.map(\.key)
+        if durability == .process {
+            let held: Bool = try locked { open in
+                guard Set(keys).count == keys.count, keys.allSatisfy({ open.inFlight.contains($0) }) else { return false }
+                for result in results {
+                    open.inFlight.remove(result.key)
+                    open.deferred.append(.result(result.key, result.outcome, now))
+                }
+                return true
+            }
+            if held { return }
+        }
+        try write(synced: false, finished: keys) { db, inFlight in
+            for result in results {
+                try Self.result(result.key, outcome: result.outcome, now: now, checked: inFlight.contains(result.key), in: db)
+            }
         }
     }
 
     private static func intent(_ key: StepKey, detail: String, now: Double, in db: Database) throws {
-        if let existing = try step(key, in: db) {
-            try JournalRules.checkOperation(key, existing.key.operation)
-            try JournalRules.checkRestart(key, stored: existing.outcome)
-            try db.run("""
-                UPDATE steps SET detail = ?5, intent_at = ?6, intents = intents + 1
-                WHERE phase = ?1 AND set_key = ?2 AND idx = ?3 AND undo = ?4
-                """, keyValues(key) + [.text(detail), .real(now)])
-        } else {
-            try db.run("""
-                INSERT INTO steps (phase, set_key, idx, undo, operation, detail, intent_at)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                """, keyValues(key) + [.text(key.operation), .text(detail), .real(now)])
-        }
+        // A new step (the usual case) is one statement; a step met again
+        // (resume) is read back and checked first.
+        try db.run("""
+            INSERT INTO steps (phase, set_key, idx, undo, operation, detail, intent_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (phase, set_key, idx, undo) DO NOTHING
+            """, keyValues(key) + [.text(key.operation), .text(detail), .real(now)])
+        guard db.changes == 0, let existing = try step(key, in: db) else { return }
+        try JournalRules.checkOperation(key, existing.key.operation)
+        try JournalRules.checkRestart(key, stored: existing.outcome)
+        try db.run("""
+            UPDATE steps SET detail = ?5, intent_at = ?6, intents = intents + 1
+            WHERE phase = ?1 AND set_key = ?2 AND idx = ?3 AND undo = ?4
+            """, keyValues(key) + [.text(detail), .real(now)])
     }
 
-    private static func result(_ key: StepKey, outcome: StepOutcome, now: Double, in db: Database) throws {
-        guard try JournalRules.checkResult(key, stored: try step(key, in: db), outcome: outcome) else { return }
+    /// A new step's row with its intent and its result (a held pair).
+    private static func step(_ key: StepKey, detail: String, intentAt: Double, outcome: StepOutcome, resultAt: Double,
+                             in db: Database) throws {
+        try db.run("""
+            INSERT INTO steps (phase, set_key, idx, undo, operation, detail, intent_at,
+                               status, undo_json, evidence, bytes, messages, seconds, result_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+            """, keyValues(key) + [
+                .text(key.operation), .text(detail), .real(intentAt),
+                .text(outcome.status.rawValue), .text(try encodeUndo(outcome.undo)),
+                .text(outcome.evidence), .integer(outcome.bytes), .integer(Int64(outcome.messages)),
+                .real(outcome.seconds), .real(resultAt),
+            ])
+    }
+
+    /// `checked`: the step is known to have an intent of this operation and
+    /// no result (`Session.inFlight`), so its row is not read back.
+    private static func result(_ key: StepKey, outcome: StepOutcome, now: Double, checked: Bool, in db: Database) throws {
+        if !checked {
+            guard try JournalRules.checkResult(key, stored: try step(key, in: db), outcome: outcome) else { return }
+        }
         try db.run("""
             UPDATE steps SET status = ?5, undo_json = ?6, evidence = ?7, bytes = ?8, messages = ?9,
                              seconds = ?10, result_at = ?11
@@ -282,7 +402,12 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     /// Steps first, then undo records, each in index order.
     public func records(phase: String, set: String?) throws -> [StepRecord] {
-        try read { db in
+        let unknown = try locked { open in open.startedEmpty && open.recorded[Scope(phase: phase, set: set)] == nil }
+        if unknown {
+            _ = try Self.setKey(set)
+            return []
+        }
+        return try read { db in
             try db.query("""
                 SELECT \(Self.stepColumns) FROM steps WHERE phase = ?1 AND set_key = ?2 ORDER BY undo, idx
                 """, [.text(phase), .text(try Self.setKey(set))]) { row in
@@ -291,32 +416,103 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
+    /// One query (what the default reads scope by scope).
+    public func totals(phase: String, perSet: Bool, firstGate: Int) throws -> JournalTotals {
+        try read { db in
+            try db.query("""
+                SELECT coalesce(sum(idx >= ?2 AND status = 'done'), 0), coalesce(sum(idx >= ?2 AND status = 'failed'), 0),
+                       coalesce(sum(CASE WHEN idx < ?2 AND status = 'done' THEN bytes ELSE 0 END), 0),
+                       coalesce(sum(CASE WHEN idx < ?2 AND status = 'done' THEN messages ELSE 0 END), 0)
+                FROM steps WHERE phase = ?1 AND undo = 0
+                AND (CASE WHEN ?3 THEN set_key IN (SELECT set_key FROM sets WHERE phase = ?1) ELSE set_key = '' END)
+                """, [.text(phase), .integer(Int64(firstGate)), .integer(perSet ? 1 : 0)]) { row in
+                JournalTotals(gatesPassed: Int(row.int64(0)), gatesFailed: Int(row.int64(1)), bytes: row.int64(2),
+                              messages: Int(row.int64(3)))
+            }.first ?? JournalTotals()
+        }
+    }
+
     // MARK: Sets
 
     public func setState(phase: String, set: String?, _ state: SetState, detail: String?) throws {
-        try write { db in
-            try db.run("""
-                INSERT INTO sets (phase, set_key, state, detail, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                ON CONFLICT (phase, set_key) DO UPDATE
-                SET state = excluded.state, detail = excluded.detail, updated_at = excluded.updated_at
-                """, [.text(phase), .text(try Self.setKey(set)), .text(state.rawValue), .text(detail),
-                      .real(Date().timeIntervalSinceReferenceDate)])
-        }
+        if try holdRunning([(set, state, detail)], phase: phase) { return }
+        try dropHeldRunning(phase: phase, sets: [set])
+        let now = Date().timeIntervalSinceReferenceDate
+        try write { db in try Self.writeState(phase: phase, set: set, state, detail: detail, now: now, in: db) }
     }
 
     /// One transaction for all of them.
     public func setStates(phase: String, _ states: [(set: String, state: SetState, detail: String?)]) throws {
+        if try holdRunning(states.map { ($0.set, $0.state, $0.detail) }, phase: phase) { return }
+        try dropHeldRunning(phase: phase, sets: states.map(\.set))
         let now = Date().timeIntervalSinceReferenceDate
         try write { db in
             for entry in states {
-                try db.run("""
-                    INSERT INTO sets (phase, set_key, state, detail, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                    ON CONFLICT (phase, set_key) DO UPDATE
-                    SET state = excluded.state, detail = excluded.detail, updated_at = excluded.updated_at
-                    """, [.text(phase), .text(try Self.setKey(entry.set)), .text(entry.state.rawValue), .text(entry.detail),
-                          .real(now)])
+                try Self.writeState(phase: phase, set: entry.set, entry.state, detail: entry.detail, now: now, in: db)
             }
         }
+    }
+
+    private static func slot(_ key: StepKey) -> Int { key.index * 2 + (key.undo ? 1 : 0) }
+
+    /// `.process` only: from now on the intents of steps this journal has
+    /// never seen are held in memory, as results are, instead of being
+    /// committed before returning; `commitHeld` (or any other write or
+    /// read) commits them, in order, in one transaction. The caller
+    /// promises to call `commitHeld` before anything it does can outlive
+    /// the process: a dry run whose whole world is in memory and logged
+    /// calls it before each log write, so that an effect is never on disk
+    /// before its intent (see the type's documentation). False, and
+    /// nothing changes, for `.disk` or a journal that held steps when opened.
+    @discardableResult
+    public func holdIntents() throws -> Bool {
+        try locked { open in
+            guard durability == .process, open.startedEmpty else { return false }
+            open.holdsIntents = true
+            return true
+        }
+    }
+
+    /// Commits what is held (intents, results, `running` states, events).
+    public func commitHeld() throws {
+        try locked { open in try flushPending(&open) }
+    }
+
+    /// With `.process`, sets marked `running` (a pipeline starting) are
+    /// written by the next write's transaction, which is the intent of
+    /// their first step: a set found `pending` with step records is resumed
+    /// as a `running` one is. True when held.
+    private func holdRunning(_ states: [(set: String?, state: SetState, detail: String?)], phase: String) throws -> Bool {
+        guard durability == .process, !states.isEmpty, states.allSatisfy({ $0.state == .running }) else { return false }
+        for state in states { _ = try Self.setKey(state.set) }
+        let now = Date().timeIntervalSinceReferenceDate
+        try locked { open in
+            for state in states { open.deferred.append(.running(phase: phase, set: state.set, detail: state.detail, now)) }
+        }
+        return true
+    }
+
+    /// A held `running` state that the write about to be made replaces in
+    /// the same transaction is not written at all.
+    private func dropHeldRunning(phase: String, sets: [String?]) throws {
+        guard durability == .process else { return }
+        try locked { open in
+            guard !open.deferred.isEmpty else { return }
+            let replaced = Set(sets.map { $0 ?? "" })
+            open.deferred.removeAll { write in
+                if case .running(let p, let set, _, _) = write { return p == phase && replaced.contains(set ?? "") }
+                return false
+            }
+        }
+    }
+
+    private static func writeState(phase: String, set: String?, _ state: SetState, detail: String?, now: Double,
+                                   in db: Database) throws {
+        try db.run("""
+            INSERT INTO sets (phase, set_key, state, detail, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+            ON CONFLICT (phase, set_key) DO UPDATE
+            SET state = excluded.state, detail = excluded.detail, updated_at = excluded.updated_at
+            """, [.text(phase), .text(try setKey(set)), .text(state.rawValue), .text(detail), .real(now)])
     }
 
     /// In the order in which each set was first given a state.
@@ -333,14 +529,14 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     public func append(_ event: EngineEvent) throws {
         try locked { open in
-            if open.pending.append(event) { try flushEvents(&open) }
+            if open.pending.append(event) { try flushPending(&open) }
         }
     }
 
     /// The whole log, in `append` order (buffered events are written first).
     public func events() throws -> [EngineEvent] {
         try locked { open in
-            try flushEvents(&open)
+            try flushPending(&open)
             return try Self.events(in: open.db)
         }
     }
@@ -391,8 +587,13 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
+    /// Under the lock, after writing what `.process` holds (a read sees
+    /// every write made before it).
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try locked { open in try body(open.db) }
+        try locked { open in
+            if !open.deferred.isEmpty { try flushPending(&open) }
+            return try body(open.db)
+        }
     }
 
     /// One durable transaction: the buffered events, then `body`. The buffer
@@ -408,15 +609,28 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     /// syncs overlap instead of queueing (a group commit). This is what
     /// `synchronous=FULL` does in WAL mode (sync the WAL at each commit),
     /// without holding the lock through the sync.
-    private func write(synced: Bool = true, _ body: (Database) throws -> Void) throws {
+    ///
+    /// The transaction also writes what `.process` held (results, `running`
+    /// states), first. `started`: the intents it records (in flight once
+    /// committed); `finished`: the results (no longer in flight), whose
+    /// body is given the steps in flight before it.
+    private func write(synced: Bool = true, started: [StepKey] = [], finished: [StepKey] = [],
+                       _ body: (Database, Set<StepKey>) throws -> Void) throws {
         let synced = synced && durability == .disk
         let wal: Int32 = try locked { open in
             let events = open.pending.events
+            let deferred = open.deferred
+            let inFlight = open.inFlight
             try open.db.transaction {
                 try Self.insert(events, in: open.db)
-                try body(open.db)
+                try Self.write(deferred, in: open.db)
+                try body(open.db, inFlight)
             }
             open.pending.clear()
+            open.deferred.removeAll()
+            for key in finished { open.inFlight.remove(key) }
+            open.inFlight.formUnion(started)
+            for key in started { open.recorded[Scope(phase: key.phase, set: key.set), default: []].insert(Self.slot(key)) }
             // Close-on-exec like the original (a plain dup is not).
             return synced ? fcntl(open.wal, F_DUPFD_CLOEXEC, 0) : -1
         }
@@ -427,12 +641,48 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         guard fsync(wal) == 0 else { throw JournalError.storage("fsync \(path)-wal: \(String(cString: strerror(errno)))") }
     }
 
-    /// Writes the buffered events in one transaction (nothing if none).
-    private func flushEvents(_ open: inout Session) throws {
-        guard !open.pending.isEmpty else { return }
+    private func write(synced: Bool = true, started: [StepKey] = [], _ body: (Database) throws -> Void) throws {
+        try write(synced: synced, started: started, finished: []) { db, _ in try body(db) }
+    }
+
+    /// Writes the buffered events and what `.process` held, in one
+    /// transaction (nothing if none).
+    private func flushPending(_ open: inout Session) throws {
+        guard !open.pending.isEmpty || !open.deferred.isEmpty else { return }
         let events = open.pending.events
-        try open.db.transaction { try Self.insert(events, in: open.db) }
+        let deferred = open.deferred
+        try open.db.transaction {
+            try Self.insert(events, in: open.db)
+            try Self.write(deferred, in: open.db)
+        }
         open.pending.clear()
+        open.deferred.removeAll()
+    }
+
+    private static func write(_ deferred: [Deferred], in db: Database) throws {
+        // A step whose intent and result are both held is one row written
+        // once, as the two writes would leave it.
+        var held = Set<StepKey>()
+        var done: [StepKey: (StepOutcome, Double)] = [:]
+        for write in deferred {
+            if case .intent(let key, _, _) = write { held.insert(key) }
+            if case .result(let key, let outcome, let now) = write, held.contains(key) { done[key] = (outcome, now) }
+        }
+        for write in deferred {
+            switch write {
+            case .intent(let key, let detail, let now):
+                if let (outcome, finished) = done[key] {
+                    try step(key, detail: detail, intentAt: now, outcome: outcome, resultAt: finished, in: db)
+                } else {
+                    try intent(key, detail: detail, now: now, in: db)
+                }
+            case .result(let key, _, _) where done[key] != nil:
+                continue
+            case .result(let key, let outcome, let now): try result(key, outcome: outcome, now: now, checked: true, in: db)
+            case .running(let phase, let set, let detail, let now):
+                try writeState(phase: phase, set: set, .running, detail: detail, now: now, in: db)
+            }
+        }
     }
 
     private static func insert(_ events: [EngineEvent], in db: Database) throws {

@@ -55,13 +55,15 @@ final class Statement {
             case .real(let v): rc = sqlite3_bind_double(handle, i, v)
             case .null: rc = sqlite3_bind_null(handle, i)
             case .text(let s):
-                // Explicit byte count: a String may contain NUL characters. The
-                // trailing NUL keeps the pointer non-nil for "" (nil binds NULL).
-                let utf8 = Array(s.utf8) + [0]
-                rc = utf8.withUnsafeBufferPointer { buf in
+                // Explicit byte count: a String may contain NUL characters.
+                // An empty one binds a non-nil pointer (nil binds NULL).
+                var text = s
+                rc = text.withUTF8 { buf in
                     buf.withMemoryRebound(to: CChar.self) { chars in
-                        sqlite3_bind_text64(handle, i, chars.baseAddress, UInt64(chars.count - 1),
-                                            sqliteTransient, UInt8(SQLITE_UTF8))
+                        guard let base = chars.baseAddress, chars.count > 0 else {
+                            return sqlite3_bind_text64(handle, i, "", 0, sqliteTransient, UInt8(SQLITE_UTF8))
+                        }
+                        return sqlite3_bind_text64(handle, i, base, UInt64(chars.count), sqliteTransient, UInt8(SQLITE_UTF8))
                     }
                 }
             case .blob(let bytes):

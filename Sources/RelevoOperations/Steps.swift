@@ -244,7 +244,7 @@ extension PlanEnvironment {
             // during the copy) carries what was placed: the undo removes it.
             if case .interrupted(let partial, _) = error, !partial.copied.isEmpty {
                 throw StepFailure("copy \(from.relative): \(error)",
-                                  partial: StepOutcome(status: .failed, undo: ["copied": json([partial])]))
+                                  partial: StepOutcome(status: .failed, undo: ["copied": CopyReport.json([partial])]))
             }
             throw StepFailure("copy \(from.relative): \(error)")
         }
@@ -252,7 +252,7 @@ extension PlanEnvironment {
         let bytes = reports.reduce(UInt64(0)) { $0 + $1.bytesCopied }
         let copied = reports.reduce(0) { $0 + $1.copied.count }
         let conflicts = reports.flatMap(\.conflicts).filter(\.isMessage)
-        var outcome = StepOutcome(status: .done, undo: ["copied": json(reports)],
+        var outcome = StepOutcome(status: .done, undo: ["copied": CopyReport.json(reports)],
                                   evidence: "\(copied) files, \(bytes) bytes in \(reports.count) pass\(reports.count == 1 ? "" : "es")",
                                   bytes: Int64(bytes), messages: copied,
                                   seconds: copySeconds(files: files, bytes: bytes, passes: reports.count))
@@ -270,7 +270,7 @@ extension PlanEnvironment {
             if maildir { _ = try MaildirCopier(from: from, to: to).removeCopied(report: dropped) } else {
                 _ = try TreeCopier(from: from, to: to).removeCopied(report: dropped)
             }
-            outcome.undo["copied"] = json([kept])
+            outcome.undo["copied"] = CopyReport.json([kept])
             outcome.seconds /= 2
             throw StepFailure("copy stopped half way (injected): \(kept.copied.count) of \(all.count) files", partial: outcome)
         }

@@ -8,7 +8,15 @@ import RelevoStore
 /// the run starts so the fixture originals never change. Everything the run
 /// changes is on disk, so a run killed at any point can be resumed.
 ///
+/// A host's file system is a folder (`.disk`), or, when the fixtures hold
+/// no file inside any store root (sets without messages: nothing but
+/// folders to make), a `MemoryFileSystem` whose every change is appended to
+/// its log (`.memory`): the same census, copy and chown code runs over it,
+/// without making thousands of real folders. The choice is made when the
+/// scratch folder is created and kept by a resume (`SCRATCH/.memory-hosts`).
+///
 ///     SCRATCH/hosts/HOST/...          a host's file system (store roots inside)
+///     SCRATCH/hosts/HOST.changes      ... or its memory file system's log
 ///     SCRATCH/directories/ELEMENT.ldif          the directory when the run started
 ///     SCRATCH/directories/ELEMENT.changes.ldif  every change since, appended
 ///     SCRATCH/files/                  local files of global steps (LDIF dumps)
@@ -21,6 +29,37 @@ final class Scratch: @unchecked Sendable {
     private var directories: [String: MemoryDirectory] = [:]
     private var dns: [String: String] = [:]
     private var roots: [String: StoreRoot] = [:]
+    /// Each host's file system when the hosts are in memory.
+    private var memoryHosts: [String: MemoryFileSystem] = [:]
+
+    /// Where the hosts' file systems are.
+    enum Hosts: String, Sendable {
+        /// Folders under SCRATCH/hosts.
+        case disk
+        /// `MemoryFileSystem`s with their logs under SCRATCH/hosts.
+        case memory
+        /// Memory when the fixtures hold no file inside any store root,
+        /// else disk (`RELEVO_SCRATCH_HOSTS=disk|memory` chooses instead).
+        case automatic
+    }
+
+    /// The hosts' file systems as this scratch folder keeps them.
+    let hosts: Hosts
+    /// The directories' change logs, open for appending.
+    private var changeLogs: [String: FileHandle] = [:]
+    /// Called before anything of the run is written under SCRATCH (a
+    /// change log line, a host's log record, the DNS answers, a work file,
+    /// a notification, a marker): see `SimulatedEnvironment.beforePersisting`.
+    private var hook: (@Sendable () throws -> Void)?
+    var beforePersisting: (@Sendable () throws -> Void)? {
+        get { lock.withLock { hook } }
+        set {
+            lock.withLock { hook = newValue }
+            for fs in lock.withLock({ Array(memoryHosts.values) }) { fs.beforeLogging = newValue }
+        }
+    }
+
+    private func barrier() throws { try lock.withLock { hook }?() }
 
     struct SetupError: Error, CustomStringConvertible {
         var description: String
@@ -28,16 +67,53 @@ final class Scratch: @unchecked Sendable {
 
     /// Opens the scratch folder, creating it from the fixtures (found
     /// relative to `fixtureBase`) unless an earlier run of this journal did.
-    init(root: URL, plan: Plan, fixtureBase: URL) throws {
+    init(root: URL, plan: Plan, fixtureBase: URL, hosts: Hosts = .automatic) throws {
         self.root = root
         self.plan = plan
         let marker = root.appendingPathComponent(".ready")
+        let memoryMarker = root.appendingPathComponent(".memory-hosts")
         if !FileManager.default.fileExists(atPath: marker.path) {
             try? FileManager.default.removeItem(at: root)
+            var chosen = hosts
+            if chosen == .automatic {
+                chosen = ProcessInfo.processInfo.environment["RELEVO_SCRATCH_HOSTS"].flatMap(Hosts.init(rawValue:)) ?? .automatic
+            }
+            if chosen == .automatic {
+                chosen = Self.storesHoldFiles(plan: plan, fixtureBase: fixtureBase) ? .disk : .memory
+            }
+            self.hosts = chosen
             try create(fixtureBase: fixtureBase)
+            if chosen == .memory { try touch(memoryMarker) }
             try touch(marker)
+        } else {
+            self.hosts = FileManager.default.fileExists(atPath: memoryMarker.path) ? .memory : .disk
         }
         try load()
+    }
+
+    /// Whether any store root of the fixtures holds a file (or anything
+    /// but folders): then the hosts are kept on disk.
+    static func storesHoldFiles(plan: Plan, fixtureBase: URL) -> Bool {
+        let fm = FileManager.default
+        for e in plan.elements where e.kind.isStore {
+            guard let host = e.host?.name, let rootPath = e.parameters["root"]?.string,
+                  let source = plan.fixtures?.hosts.first(where: { $0.host.name == host })?.path else { continue }
+            let base = source.hasPrefix("/") ? URL(fileURLWithPath: source) : fixtureBase.appendingPathComponent(source)
+            let folder = base.appendingPathComponent(String(rootPath.drop { $0 == "/" }))
+            guard let walk = fm.enumerator(at: folder, includingPropertiesForKeys: [.isDirectoryKey]) else { continue }
+            for case let url as URL in walk where (try? url.resourceValues(forKeys: [.isDirectoryKey]))?.isDirectory != true {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// The memory file system of `host` (its log replayed), made once.
+    private func memoryHost(_ host: String) throws -> MemoryFileSystem {
+        if let known = memoryHosts[host] { return known }
+        let fs = try MemoryFileSystem(name: host, log: url("hosts", host + ".changes").path)
+        memoryHosts[host] = fs
+        return fs
     }
 
     private func url(_ parts: String...) -> URL {
@@ -57,13 +133,19 @@ final class Scratch: @unchecked Sendable {
         // store layer's copier (times kept; symlinks and special files refused).
         for host in plan.hosts {
             let target = url("hosts", host.name.name)
-            try fm.createDirectory(at: target, withIntermediateDirectories: true)
+            let toRoot: StoreRoot
+            if hosts == .memory {
+                toRoot = try StoreRoot("/", on: try memoryHost(host.name.name))
+            } else {
+                try fm.createDirectory(at: target, withIntermediateDirectories: true)
+                toRoot = try StoreRoot(target.path)
+            }
             guard let source = fixtures?.hosts.first(where: { $0.host.name == host.name.name })?.path else { continue }
             let from = fixture(source)
             guard fm.fileExists(atPath: from.path) else {
                 throw SetupError(description: "fixture folder \(from.path) for host '\(host.name.name)' does not exist")
             }
-            let fromRoot = try StoreRoot(from.path), toRoot = try StoreRoot(target.path)
+            let fromRoot = try StoreRoot(from.path)
             for name in try fm.contentsOfDirectory(atPath: from.path).sorted() {
                 var isDirectory: ObjCBool = false
                 guard fm.fileExists(atPath: from.appendingPathComponent(name).path, isDirectory: &isDirectory),
@@ -75,8 +157,12 @@ final class Scratch: @unchecked Sendable {
         // Store roots exist on their hosts.
         for e in plan.elements where e.kind.isStore {
             guard let host = e.host?.name, let rootPath = e.parameters["root"]?.string else { continue }
-            try fm.createDirectory(at: url("hosts", host).appendingPathComponent(String(rootPath.dropFirst())),
-                                   withIntermediateDirectories: true)
+            if hosts == .memory {
+                try memoryHost(host).makeDirectories(rootPath)
+            } else {
+                try fm.createDirectory(at: url("hosts", host).appendingPathComponent(String(rootPath.dropFirst())),
+                                       withIntermediateDirectories: true)
+            }
         }
         // Directories.
         for e in plan.elements where e.kind == .ldap {
@@ -86,8 +172,9 @@ final class Scratch: @unchecked Sendable {
             if let file {
                 text = try String(contentsOf: fixture(file), encoding: .utf8)
             }
-            // Validate now: a broken fixture is a setup error, not a step failure.
-            _ = try makeDirectory(element: e, ldif: text)
+            // Validate now: a broken fixture is a setup error, not a step
+            // failure. The directory made is the one `load` starts from.
+            directories[e.name.name] = try makeDirectory(element: e, ldif: text)
             try Data(text.utf8).write(to: url("directories", "\(e.name.name).ldif"))
             try touch(url("directories", "\(e.name.name).changes.ldif"))
         }
@@ -107,7 +194,11 @@ final class Scratch: @unchecked Sendable {
     }
 
     private func load() throws {
+        if hosts == .memory {
+            for host in plan.hosts { _ = try memoryHost(host.name.name) }
+        }
         for e in plan.elements where e.kind == .ldap {
+            if directories[e.name.name] != nil { continue }  // made just now, nothing changed yet
             let base = try String(contentsOf: url("directories", "\(e.name.name).ldif"), encoding: .utf8)
             var directory = try makeDirectory(element: e, ldif: base)
             let changes = try String(contentsOf: url("directories", "\(e.name.name).changes.ldif"), encoding: .utf8)
@@ -140,7 +231,13 @@ final class Scratch: @unchecked Sendable {
             // change leaves the directory as it was.
             try directories[element]!.apply(.change(record))
             let text = LDIFWriter(includeVersion: false).write([.change(record)])
-            try append(text + "\n", to: url("directories", "\(element).changes.ldif"))
+            try hook?()
+            if changeLogs[element] == nil {
+                let handle = try FileHandle(forWritingTo: url("directories", "\(element).changes.ldif"))
+                try handle.seekToEnd()
+                changeLogs[element] = handle
+            }
+            try changeLogs[element]!.write(contentsOf: Data((text + "\n").utf8))
         }
     }
 
@@ -161,9 +258,15 @@ final class Scratch: @unchecked Sendable {
               let rootPath = e.parameters["root"]?.string else {
             throw SetupError(description: "'\(element)' is not a store on a host")
         }
-        let path = url("hosts", host).appendingPathComponent(String(rootPath.dropFirst())).path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        let root = try StoreRoot(path)
+        let root: StoreRoot
+        if hosts == .memory, let fs = lock.withLock({ memoryHosts[host] }) {
+            try fs.makeDirectories(rootPath)
+            root = try StoreRoot(rootPath, on: fs)
+        } else {
+            let path = url("hosts", host).appendingPathComponent(String(rootPath.dropFirst())).path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            root = try StoreRoot(path)
+        }
         lock.withLock { roots[element] = root }
         return root
     }
@@ -172,6 +275,7 @@ final class Scratch: @unchecked Sendable {
     /// relative; `..` refused).
     func file(_ relative: String) throws -> URL {
         let components = try StoreRoot.components(ofRelative: relative)
+        try barrier()
         let result = components.reduce(url("files")) { $0.appendingPathComponent($1) }
         try FileManager.default.createDirectory(at: result.deletingLastPathComponent(), withIntermediateDirectories: true)
         return result
@@ -182,11 +286,13 @@ final class Scratch: @unchecked Sendable {
     func setMX(_ domain: String, _ host: String) throws {
         try lock.withLock {
             dns[domain.lowercased()] = host
+            try hook?()
             try JSONEncoder().encode(dns).write(to: url("dns.json"), options: .atomic)
         }
     }
 
     func notify(_ line: String) throws {
+        try barrier()
         let file = url("notifications.log")
         if !FileManager.default.fileExists(atPath: file.path) { try touch(file) }
         try lock.withLock { try append(line + "\n", to: file) }
@@ -196,6 +302,7 @@ final class Scratch: @unchecked Sendable {
     func once(_ name: String) -> Bool {
         let marker = url(".once-" + name.map { $0.isLetter || $0.isNumber ? $0 : "_" }.map(String.init).joined())
         if FileManager.default.fileExists(atPath: marker.path) { return false }
+        try? barrier()
         // Not recorded, not fired: a marker that cannot be written would
         // make every resume crash again.
         return FileManager.default.createFile(atPath: marker.path, contents: Data())

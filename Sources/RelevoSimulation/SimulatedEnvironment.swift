@@ -12,12 +12,39 @@ import RelevoStore
 public final class SimulatedEnvironment: PlanEnvironment, @unchecked Sendable {
     let scratch: Scratch
 
+    /// Where the scratch hosts' file systems are kept (see `Scratch`).
+    public enum Hosts: String, Sendable {
+        /// Folders on disk.
+        case disk
+        /// In memory, every change logged to a file.
+        case memory
+        /// In memory when the fixtures' store roots hold no file, else on disk.
+        case automatic
+    }
+
     /// `scratch` is created from the fixtures (relative to `fixtureBase`)
     /// unless it already holds an earlier run of the same journal (resume).
-    public init(plan: Plan, scratch: URL, fixtureBase: URL, faults: FaultPlan) throws {
-        self.scratch = try Scratch(root: scratch, plan: plan, fixtureBase: fixtureBase)
+    public init(plan: Plan, scratch: URL, fixtureBase: URL, faults: FaultPlan, hosts: Hosts = .automatic) throws {
+        self.scratch = try Scratch(root: scratch, plan: plan, fixtureBase: fixtureBase,
+                                   hosts: Scratch.Hosts(rawValue: hosts.rawValue) ?? .automatic)
         super.init(plan: plan, faults: faults, timing: plan.fixtures?.timing ?? SimulationTiming())
     }
+
+    /// Called before anything the run does is written under the scratch
+    /// folder: a memory host's log record, a directory's change log line,
+    /// the DNS answers, a work file, a notification, a crash marker. A dry
+    /// run whose hosts are in memory gives its journal's
+    /// `SQLiteJournal.commitHeld` here (with `holdIntents`): then nothing
+    /// of its world reaches the disk before the intents that precede it,
+    /// and the intents of steps that change nothing lasting (gates, the
+    /// recorded-only steps) share the next commit instead of one each.
+    public var beforePersisting: (@Sendable () throws -> Void)? {
+        get { scratch.beforePersisting }
+        set { scratch.beforePersisting = newValue }
+    }
+
+    /// Where this run's scratch hosts are (disk or memory, never automatic).
+    public var hosts: Hosts { Hosts(rawValue: scratch.hosts.rawValue) ?? .disk }
 
     /// Hooks to give the engine: a `crash` fault kills the process right
     /// after the step's effect (once per journal: a resume does not crash
@@ -26,6 +53,9 @@ public final class SimulatedEnvironment: PlanEnvironment, @unchecked Sendable {
         EngineHooks { [faults, scratch] key, index in
             guard faults.fault(for: key, memberIndex: index) == .crash,
                   scratch.once("crash-\(key.phase)-\(key.set ?? "")-\(key.index)") else { return }
+            // What is held is committed first: killed after the effect,
+            // the intent is on disk, the result is not.
+            try? scratch.beforePersisting?()
             kill(getpid(), SIGKILL)
         }
     }
@@ -83,16 +113,19 @@ public final class SimulatedEnvironment: PlanEnvironment, @unchecked Sendable {
             throw StepFailure("\(to): no such recipient")
         }
         let location = try scratch.storeRoot(store).location(relative)
-        for sub in ["cur", "new", "tmp"] {
-            try FileManager.default.createDirectory(atPath: (location.path as NSString).appendingPathComponent(sub),
-                                                    withIntermediateDirectories: true)
-        }
+        try location.create(mode: 0o755)
+        let maildir = try location.root.fileSystem.openDirectory(absolute: location.path, display: location.relative)
+        for sub in ["cur", "new", "tmp"] { _ = try maildir.makeDirectory(sub, mode: 0o755) }
         let subject = step["subject"]?.string ?? "relevo probe"
         var generator = MaildirNameGenerator(host: "relevo-simulate", process: 1)
         let name = generator.next(time: FileTime(seconds: 1_700_000_000), size: nil, flags: nil)
         let message = "From: relevo@localhost\nTo: \(to)\nSubject: \(subject)\nMessage-ID: <probe-\(name.unique)@relevo>\n\nA probe sent by relevo simulate.\n"
-        let file = ((location.path as NSString).appendingPathComponent("new") as NSString).appendingPathComponent(name.name)
-        try Data(message.utf8).write(to: URL(fileURLWithPath: file))
+        // The same name every run: a resumed rehearsal delivers it again.
+        let new = try maildir.openDirectory("new")
+        if try new.status(name.name) != nil { try new.unlink(name.name) }
+        let file = try new.createExclusive(name.name, mode: 0o644)
+        try Array(message.utf8).withUnsafeBytes { try file.write($0) }
+        try file.close()
         return StepOutcome(status: .done, evidence: "delivered to \(store):\(relative)", bytes: Int64(message.utf8.count),
                            messages: 1, seconds: timing.probe)
     }

@@ -1,3 +1,5 @@
+import RelevoBasics
+
 /// How a copy treats a message whose flags (or `new/`→`cur/` place) differ
 /// between source and destination while its contents are equal.
 public enum FlagPolicy: String, Hashable, Sendable, Codable {
@@ -193,4 +195,43 @@ public struct RemovalReport: Hashable, Sendable, Codable {
     public var removedDirectories: [String] = []
 
     public init() {}
+}
+
+extension CopyReport {
+    /// `reports` as JSON that `JSONDecoder` reads back as `[CopyReport]`
+    /// (keys sorted, as `JSONEncoder` with `.sortedKeys` writes them), for a
+    /// copy step's undo record, written for every copy of every set: without
+    /// the encoder's cost.
+    public static func json(_ reports: [CopyReport]) -> String {
+        var out = "["
+        for (i, report) in reports.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"conflicts\":["
+            for (j, c) in report.conflicts.enumerated() {
+                if j > 0 { out += "," }
+                out += "{\"destinationPath\":" + JSONString.quoted(c.destinationPath) + ",\"isMessage\":" + (c.isMessage ? "true" : "false")
+                    + ",\"reason\":" + JSONString.quoted(c.reason.rawValue) + ",\"sourcePath\":" + JSONString.quoted(c.sourcePath) + "}"
+            }
+            out += "],\"copied\":["
+            for (j, f) in report.copied.enumerated() {
+                if j > 0 { out += "," }
+                out += "{\"mtime\":{\"nanoseconds\":\(f.mtime.nanoseconds),\"seconds\":\(f.mtime.seconds)},\"path\":"
+                    + JSONString.quoted(f.path) + ",\"sha256\":" + JSONString.quoted(f.sha256) + ",\"size\":\(f.size)}"
+            }
+            out += "],\"createdDirectories\":" + strings(report.createdDirectories)
+            out += ",\"destination\":" + JSONString.quoted(report.destination) + ",\"renamed\":["
+            for (j, r) in report.renamed.enumerated() {
+                if j > 0 { out += "," }
+                out += "{\"from\":" + JSONString.quoted(r.from) + (r.sha256.map { ",\"sha256\":" + JSONString.quoted($0) } ?? "")
+                    + ",\"to\":" + JSONString.quoted(r.to) + "}"
+            }
+            out += "],\"skipped\":\(report.skipped),\"source\":" + JSONString.quoted(report.source)
+            out += ",\"vanished\":" + strings(report.vanished) + "}"
+        }
+        return out + "]"
+    }
+
+    private static func strings(_ values: [String]) -> String {
+        "[" + values.map(JSONString.quoted).joined(separator: ",") + "]"
+    }
 }

@@ -277,3 +277,22 @@ import Testing
         #expect(count == 6)
     }
 }
+
+/// The quick type test before an attribute's name is parsed lets through
+/// exactly the names whose type is the one asked for.
+@Suite struct AttributeTypeMatchTests {
+    @Test func onlyTheSameTypeInAnyCasePasses() throws {
+        for (name, type, expected) in [("cn", "cn", true), ("CN", "cn", true), ("cN;lang-es", "cn", true),
+                                       ("cn;", "cn", true), ("cnx", "cn", false), ("c", "cn", false),
+                                       ("mail", "mailhost", false), ("mailHost", "mail", false), ("mailHost", "mailhost", true),
+                                       ("2.5.4.3", "2.5.4.3", true), ("", "cn", false), (";cn", "cn", false)] {
+            #expect(Entry.typeMatches(name, type) == expected, "\(name) vs \(type)")
+        }
+        var entry = Entry(dn: Fixtures.dn("uid=ana,dc=exalumno,dc=unam,dc=mx"), attributes: [])
+        entry.append("CN", AttributeValue("Ana"))
+        entry.append("cn;lang-es", AttributeValue("Ana María"))
+        entry.append("cnx", AttributeValue("no"))
+        #expect(entry.values(matching: AttributeDescription("cn")!).map(\.string) == ["Ana", "Ana María"])
+        #expect(entry.values(matching: AttributeDescription("cn;lang-es")!).map(\.string) == ["Ana María"])
+    }
+}

@@ -192,3 +192,117 @@ import RelevoEngine
         #expect(try db.query("SELECT count(*) FROM t") { $0.int64(0) } == [0])
     }
 }
+
+/// A dry run's journal with its world in memory (`holdIntents`): what
+/// another connection sees after each call is what a `kill -9` at that
+/// point leaves (a commit is in the WAL, in the operating system; what is
+/// held is in the dead process only).
+@Suite struct HeldWritesTests {
+    func open(_ dir: TempDir, durability: SQLiteJournal.Durability = .process) throws -> SQLiteJournal {
+        let journal = try SQLiteJournal(path: dir.path("run.journal"), durability: durability)
+        _ = try journal.open(run: sampleRun())
+        return journal
+    }
+
+    @Test func whatAKillLeavesAtEachPoint() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let journal = try open(dir)
+        defer { try? journal.close() }
+        #expect(try journal.holdIntents())
+        let reader = try Database(path: dir.path("run.journal"), readOnly: true)
+        func steps() throws -> [String] {
+            try reader.query("SELECT set_key || '#' || idx || ':' || coalesce(status, 'in flight') FROM steps ORDER BY id") { $0.string(0) ?? "" }
+        }
+        func state(_ set: String) throws -> String? {
+            try reader.query("SELECT state FROM sets WHERE set_key = ?1", [.text(set)]) { $0.string(0) ?? "" }.first
+        }
+        let copy = StepKey(phase: "users", set: "ana", index: 0, operation: "copy")
+        let gate = StepKey(phase: "users", set: "ana", index: 1, operation: "maildir-superset")
+
+        // The member list is written at once, as ever.
+        try journal.setStates(phase: "users", [("ana", .pending, "{}"), ("bob", .pending, "{}")])
+        #expect(try state("ana") == "pending")
+        // The set starts and its first step's intent is recorded: held. A
+        // kill now leaves the set pending without records, and the step's
+        // effect has not reached the disk either (the world commits first).
+        try journal.setState(phase: "users", set: "ana", .running, detail: "{}")
+        try journal.recordIntent(copy, detail: "{}")
+        #expect(try state("ana") == "pending")
+        #expect(try steps() == [])
+        // The world is about to write the copy's effect: all of it is committed.
+        try journal.commitHeld()
+        #expect(try state("ana") == "running")
+        #expect(try steps() == ["ana#0:in flight"])
+        // The result and the gate (which writes nothing) are held: a kill
+        // leaves the copy in flight, which resume reads back or runs again.
+        try journal.recordResult(copy, outcome: StepOutcome(status: .done, evidence: "copied", bytes: 3))
+        try journal.recordIntent(gate, detail: "{}")
+        try journal.recordResult(gate, outcome: StepOutcome(status: .done, evidence: "superset"))
+        #expect(try steps() == ["ana#0:in flight"])
+        // The set's end is written at once, with everything before it: the
+        // gate's intent and result as one row.
+        try journal.setState(phase: "users", set: "ana", .migrated, detail: "{}")
+        #expect(try state("ana") == "migrated")
+        #expect(try steps() == ["ana#0:done", "ana#1:done"])
+        #expect(try reader.query("SELECT intents, evidence, intent_at <= result_at FROM steps WHERE idx = 1") {
+            "\($0.int64(0)) \($0.string(1) ?? "") \($0.int64(2))"
+        } == ["1 superset 1"])
+        #expect(try journal.records(phase: "users", set: "ana").map(\.outcome?.bytes) == [3, 0])
+
+        // A read sees what is held (it commits first).
+        let bob = StepKey(phase: "users", set: "bob", index: 0, operation: "copy")
+        try journal.recordIntent(bob, detail: "{}")
+        #expect(try steps().count == 2)
+        #expect(try journal.records(phase: "users", set: "bob").count == 1)
+        #expect(try steps().count == 3)
+        // A step seen before is checked at once, as without holding: no
+        // second intent for a step that has a result.
+        #expect(throws: JournalError.self) { try journal.recordIntent(copy, detail: "{}") }
+    }
+
+    @Test func onlyAFreshDryRunJournalHolds() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let live = try open(dir, durability: .disk)
+        #expect(try !live.holdIntents())
+        try live.recordIntent(StepKey(phase: "p", set: nil, index: 0, operation: "copy"), detail: "")
+        try live.close()
+        // Resumed: the journal held steps when opened; intents are written at once.
+        let resumed = try open(dir)
+        defer { try? resumed.close() }
+        #expect(try !resumed.holdIntents())
+        try resumed.recordIntent(StepKey(phase: "p", set: nil, index: 1, operation: "chown"), detail: "")
+        let reader = try Database(path: dir.path("run.journal"), readOnly: true)
+        #expect(try reader.query("SELECT count(*) FROM steps") { $0.int64(0) } == [2])
+    }
+
+    /// The summary's totals from one query equal what the records say.
+    @Test func totalsCountGatesBytesAndMessagesOfTheRecords() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let journal = try open(dir)
+        defer { try? journal.close() }
+        try journal.setStates(phase: "users", [("ana", .pending, nil), ("bob", .pending, nil)])
+        func step(_ set: String?, _ phase: String, _ index: Int, _ status: StepOutcome.Status?, bytes: Int64 = 0,
+                  messages: Int = 0, undo: Bool = false) throws {
+            let key = StepKey(phase: phase, set: set, index: index, operation: "op\(index)", undo: undo)
+            try journal.recordIntent(key, detail: "")
+            if let status { try journal.recordResult(key, outcome: StepOutcome(status: status, bytes: bytes, messages: messages)) }
+        }
+        try step("ana", "users", 0, .done, bytes: 100, messages: 2)
+        try step("ana", "users", 0, .done, bytes: 7, messages: 1, undo: true)
+        try step("ana", "users", 1, .failed, bytes: 50)
+        try step("ana", "users", 2, .done)
+        try step("bob", "users", 0, .done, bytes: 10, messages: 1)
+        try step("bob", "users", 2, .failed)
+        try step("bob", "users", 3, nil)
+        try step(nil, "directory", 0, .done, bytes: 1000)
+        try step(nil, "directory", 1, .done)
+        #expect(try journal.totals(phase: "users", perSet: true, firstGate: 2)
+                == JournalTotals(gatesPassed: 1, gatesFailed: 1, bytes: 110, messages: 3))
+        #expect(try journal.totals(phase: "directory", perSet: false, firstGate: 1)
+                == JournalTotals(gatesPassed: 1, gatesFailed: 0, bytes: 1000, messages: 0))
+        #expect(try journal.totals(phase: "users", perSet: false, firstGate: 2) == JournalTotals())
+    }
+}

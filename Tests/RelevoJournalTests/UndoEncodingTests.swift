@@ -35,3 +35,28 @@ import Testing
         #expect(JSONString.object(values) == #"{"Mid":"3","alpha":"2","alpha2":"4","zeta":"1"}"#)
     }
 }
+
+/// `JSONString.quoted` writes the escapes it always wrote (literal
+/// expectations), and random strings of the awkward characters read back
+/// through `JSONDecoder` as they were.
+@Suite struct QuotedStringTests {
+    @Test func escapesAreThoseItAlwaysWrote() throws {
+        let expected: [(String, String)] = [
+            ("", #""""#), ("plain /slash/", #""plain /slash/""#), ("a\"b", #""a\"b""#), ("back\\slash", #""back\\slash""#),
+            ("\n\r\t\u{08}\u{0C}", #""\n\r\t\b\f""#), ("\u{0}\u{1}\u{1f}\u{7f}", #""\u0000\u0001\u001f\u007f""#),
+            ("é ✓ 𝄞 \u{80}", "\"é ✓ 𝄞 \u{80}\""),
+        ]
+        for (input, output) in expected { #expect(JSONString.quoted(input) == output, "\(output)") }
+    }
+
+    @Test func randomStringsReadBack() throws {
+        var rng = SplitMix64(seed: 7)
+        let alphabet = Array("ab\"\\\n\r\t\u{0}\u{1}\u{1f}\u{7f}é✓𝄞/ {}:,".unicodeScalars)
+        for _ in 0..<500 {
+            var s = String.UnicodeScalarView()
+            for _ in 0..<Int(rng.next() % 24) { s.append(alphabet[Int(rng.next() % UInt64(alphabet.count))]) }
+            let sample = String(s)
+            #expect(try JSONDecoder().decode(String.self, from: Data(JSONString.quoted(sample).utf8)) == sample)
+        }
+    }
+}
