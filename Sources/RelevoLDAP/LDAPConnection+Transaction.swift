@@ -18,29 +18,9 @@ extension LDAPConnection {
     ///   (the modification itself was committed); nil when nothing was.
     public func modifyInTransaction(_ items: [(dn: DistinguishedName, modifications: [Modification])])
         throws(LDAPError) -> [Result<Entry, LDAPError>]? {
-        guard let done = try inTransaction(items.map { .modify($0.dn, $0.modifications) }) else { return nil }
-        return zip(items, done).map { item, result in
-            result.flatMap { _ in Result { () throws(LDAPError) -> Entry in try readBack(item.dn, item.modifications) } }
-        }
-    }
-
-    /// A change inside a transaction.
-    enum TransactionChange {
-        case modify(DistinguishedName, [Modification])
-        case add(Entry)
-    }
-
-    /// The changes in one transaction; nil when nothing was committed.
-    private func inTransaction(_ changes: [TransactionChange]) throws(LDAPError) -> [Result<Void, LDAPError>]? {
-        guard !changes.isEmpty else { return [] }
-        var lists: [(dn: String, mods: ModList, add: Bool)] = []
-        for change in changes {
-            switch change {
-            case .modify(let dn, let modifications): lists.append((dn.description, try modList(dn, modifications), false))
-            case .add(let entry): lists.append((entry.dn.description, try addList(entry), true))
-            }
-        }
-        return try locked { () throws(LDAPError) -> [Result<Void, LDAPError>]? in
+        guard !items.isEmpty else { return [] }
+        let lists = try items.map { item throws(LDAPError) in (dn: item.dn.description, mods: try modList(item.dn, item.modifications)) }
+        return try locked { () throws(LDAPError) -> [Result<Entry, LDAPError>]? in
             clearDiagnostics()
             var identifier: UnsafeMutablePointer<berval>?
             let started = ldap_txn_start_s(handle, nil, nil, &identifier)
@@ -56,9 +36,8 @@ extension LDAPConnection {
             var queued = true
             try withUnsafeMutablePointer(to: &control) { pointer throws(LDAPError) in
                 var controls: [UnsafeMutablePointer<LDAPControl>?] = [pointer, nil]
-                for (dn, mods, add) in lists {
-                    let rc = add ? ldap_add_ext_s(handle, dn, mods.pointer, &controls, nil)
-                        : ldap_modify_ext_s(handle, dn, mods.pointer, &controls, nil)
+                for (dn, mods) in lists {
+                    let rc = ldap_modify_ext_s(handle, dn, mods.pointer, &controls, nil)
                     if Self.isConnectionLoss(rc) { throw failure(rc, .modify, dn: dn) }
                     // slapd answers a queued change with "specify okay".
                     guard rc == LDAP_SUCCESS || rc == Self.transactionSpecifyOkay else {
@@ -71,7 +50,9 @@ extension LDAPConnection {
             let ended = ldap_txn_end_s(handle, queued ? 1 : 0, identifier, nil, nil, &failed)
             if Self.isConnectionLoss(ended) { throw failure(ended, .modify, detail: "ending a transaction") }
             guard queued, ended == LDAP_SUCCESS else { return nil }
-            return changes.map { _ in .success(()) }
+            return items.map { item in
+                Result { () throws(LDAPError) -> Entry in try readBack(item.dn, item.modifications) }
+            }
         }
     }
 

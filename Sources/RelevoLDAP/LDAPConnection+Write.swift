@@ -92,17 +92,6 @@ extension LDAPConnection {
     /// - Throws: `LDAPError` with kind `.alreadyExists` when the DN is
     ///   taken, `.noSuchObject` when the parent does not exist.
     public func add(_ entry: Entry) throws(LDAPError) {
-        let mods = try addList(entry)
-        let dnString = entry.dn.description
-        try locked { () throws(LDAPError) in
-            clearDiagnostics()
-            let rc = ldap_add_ext_s(handle, dnString, mods.pointer, nil, nil)
-            guard rc == LDAP_SUCCESS else { throw failure(rc, .add, dn: dnString) }
-        }
-    }
-
-    /// The entry's attributes as libldap's list, checked as `add` checks them.
-    func addList(_ entry: Entry) throws(LDAPError) -> ModList {
         let dnString = entry.dn.description
         guard !entry.dn.isRoot else { throw refused(.add, dn: dnString, "cannot add the root DN") }
         guard !entry.attributes.isEmpty else { throw refused(.add, dn: dnString, "an entry needs attributes") }
@@ -116,7 +105,12 @@ extension LDAPConnection {
             }
             items.append(ModList.Item(operation: LDAP_MOD_ADD, attribute: attribute.name, values: attribute.values))
         }
-        return ModList(items)
+        let mods = ModList(items)
+        try locked { () throws(LDAPError) in
+            clearDiagnostics()
+            let rc = ldap_add_ext_s(handle, dnString, mods.pointer, nil, nil)
+            guard rc == LDAP_SUCCESS else { throw failure(rc, .add, dn: dnString) }
+        }
     }
 
     /// Deletes the entry `dn` (a leaf; see `deleteSubtree` for a whole tree).

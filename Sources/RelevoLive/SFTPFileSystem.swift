@@ -196,23 +196,8 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
             // then the start path and the path below it, each ended by a NUL.
             let result = try runTool(["find", "-P"] + batch.map { prefix + $0 }
                                      + ["-printf", "%y %m %s %T@ %A@ %U %G\\0%H\\0%P\\0"])
-            // GNU find says "unknown predicate", BusyBox's "unrecognized".
-            if result.exitStatus == 127 || result.stderrText.contains("unknown predicate")
-                || result.stderrText.contains("invalid predicate") || result.stderrText.contains("unrecognized") {
-                lock.withLock { findUnavailable = true }
-                return nil
-            }
             let wanted = Set(batch)
-            if !result.succeeded || !result.stderr.isEmpty {
-                // A start path that does not exist is only absent from the
-                // answer; any other complaint and the answer is not used.
-                let absentStart = { (line: Substring) -> Bool in
-                    guard line.hasPrefix("find: '"), line.hasSuffix("': No such file or directory") else { return false }
-                    let path = line.dropFirst("find: '".count).dropLast("': No such file or directory".count)
-                    return path.hasPrefix(prefix) && wanted.contains(String(path.dropFirst(prefix.count)))
-                }
-                guard result.exitStatus == 1, result.stderrText.split(separator: "\n").allSatisfy(absentStart) else { return nil }
-            }
+            guard usableFindAnswer(result, prefix: prefix, starts: wanted) else { return nil }
             let fields = result.stdout.split(separator: 0, omittingEmptySubsequences: false)
             // The output ends with a NUL, so the last field is empty.
             guard fields.count % 3 == 1, fields.last?.isEmpty == true else { return nil }
@@ -245,6 +230,25 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
             }
         }
         return trees
+    }
+
+    /// Whether `find`'s answer can be read: it ran (a host without GNU find
+    /// says "unknown predicate", BusyBox "unrecognized": then find is not
+    /// asked again), and it complained of nothing but start paths (`starts`,
+    /// below `prefix`) that do not exist, which are only absent from it.
+    private func usableFindAnswer(_ result: CommandResult, prefix: String, starts: Set<String>) -> Bool {
+        if result.exitStatus == 127 || result.stderrText.contains("unknown predicate")
+            || result.stderrText.contains("invalid predicate") || result.stderrText.contains("unrecognized") {
+            lock.withLock { findUnavailable = true }
+            return false
+        }
+        if result.succeeded && result.stderr.isEmpty { return true }
+        let absentStart = { (line: Substring) -> Bool in
+            guard line.hasPrefix("find: '"), line.hasSuffix("': No such file or directory") else { return false }
+            let path = line.dropFirst("find: '".count).dropLast("': No such file or directory".count)
+            return path.hasPrefix(prefix) && starts.contains(String(path.dropFirst(prefix.count)))
+        }
+        return result.exitStatus == 1 && result.stderrText.split(separator: "\n").allSatisfy(absentStart)
     }
 
     /// `%y %m %s %T@ %A@ %U %G` of find's `-printf` as the status an SFTP
@@ -288,9 +292,9 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
         }
         /// "1700000000.0000000000": whole seconds, as SFTP gives them.
         func seconds(_ text: ArraySlice<UInt8>) -> Int64? {
-            let whole = text.firstIndex(of: UInt8(ascii: ".")).map { text[..<$0] } ?? text
-            if let dot = text.firstIndex(of: UInt8(ascii: ".")),
-               text[text.index(after: dot)...].contains(where: { $0 < UInt8(ascii: "0") || $0 > UInt8(ascii: "9") }) {
+            let dot = text.firstIndex(of: UInt8(ascii: "."))
+            let whole = dot.map { text[..<$0] } ?? text
+            if let dot, text[text.index(after: dot)...].contains(where: { $0 < UInt8(ascii: "0") || $0 > UInt8(ascii: "9") }) {
                 return nil
             }
             if whole.first == UInt8(ascii: "-") {
@@ -368,21 +372,12 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
 
     /// Writes `files` into the empty staging folder `directory` (made by the
     /// caller) with one `tar -x` on the host, fed a stream Relevo wrote
-    /// (`TarWriter`: regular files only, under the names given, which are
-    /// plain names): one round trip for a batch. False when the host has
-    /// no GNU tar, or tar did not finish cleanly.
+    /// (regular files only, under the names given, which are plain names;
+    /// `storeTree` of a flat tree): one round trip for a batch. False when
+    /// the host has no GNU tar, or tar did not finish cleanly.
     func store(_ files: [(name: String, file: FetchedFile)], in directory: String) throws -> Bool {
-        guard fetchesWithTar else { return false }
-        guard files.allSatisfy({ !$0.name.isEmpty && !$0.name.contains("/") && $0.name != "." && $0.name != ".." }) else {
-            return false
-        }
-        let archive = TarWriter.archive(files.map {
-            TarWriter.File(name: $0.name, mode: $0.file.status.mode & 0o777, mtime: $0.file.status.mtime,
-                           atime: $0.file.status.atime, bytes: $0.file.bytes)
-        })
-        let result = try runTool(["tar", "-x", "-f", "-", "--no-same-owner", "--no-overwrite-dir", "-C", directory],
-                                 stdin: archive)
-        return result.succeeded
+        guard files.allSatisfy({ !$0.name.contains("/") }) else { return false }
+        return try storeTree(files.map { .file(path: $0.name, $0.file) }, in: directory)
     }
 
     /// Writes a whole tree into the empty staging folder `directory` (made
@@ -431,17 +426,10 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
         for batch in Self.runs(names, prefix: prefix, count: 512) {
             let result = try runTool(["find", "-P"] + batch.map { prefix + $0 }
                                      + ["-maxdepth", "0", "-printf", "%y %m %s %T@ %A@ %U %G\\0%p\\0"])
-            if result.exitStatus == 127 || result.stderrText.contains("unknown predicate")
-                || result.stderrText.contains("invalid predicate") || result.stderrText.contains("unrecognized") {
-                lock.withLock { findUnavailable = true }
-                return nil
-            }
-            if !result.succeeded {
-                guard result.exitStatus == 1, Self.complaints(result, except: ["No such file or directory"]).isEmpty else { return nil }
-            }
+            let wanted = Set(batch)
+            guard usableFindAnswer(result, prefix: prefix, starts: wanted) else { return nil }
             let fields = result.stdout.split(separator: 0, omittingEmptySubsequences: false)
             guard fields.count % 2 == 1, fields.last?.isEmpty == true else { return nil }
-            let wanted = Set(batch)
             var i = 0
             while i + 1 < fields.count {
                 let path = String(decoding: fields[i + 1], as: UTF8.self)

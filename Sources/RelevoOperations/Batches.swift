@@ -102,7 +102,8 @@ extension PlanEnvironment {
             return results.map { $0! }
         }
         for (run, answer) in zip(runs, answers) {
-            results[run.index] = .success(commandOutcome(host: host, shown: run.argv.joined(separator: " "), expected: 0, answer))
+            results[run.index] = .success(commandOutcome(host: host, shown: run.argv.joined(separator: " "),
+                                                         expected: expectedExit(steps[run.index], "run"), answer))
         }
         return results.map { $0! }
     }

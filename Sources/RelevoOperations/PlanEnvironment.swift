@@ -170,6 +170,7 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
             }
             var fields: [String: String] = [set.key.name: key, "dn": entry.dn.description]
             var problem: String?
+            var mailboxes: [(store: String, relative: String)] = []
             for field in set.fields {
                 guard let raw = entry.first(field.attribute) else {
                     problem = problem ?? "no \(field.attribute)"
@@ -186,7 +187,7 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
                         continue
                     }
                     fields[field.name.name] = relative
-                    sized.append((members.count, under.name, relative))
+                    mailboxes.append((under.name, relative))
                 case .redirectValue(let point):
                     let values = plan.redirect(point.name)?.values ?? []
                     fields[field.name.name] = values.first { $0.raw.lowercased() == raw.lowercased() }?.name.name ?? raw
@@ -198,10 +199,10 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
                 refused.append((key, problem))
                 continue
             }
+            sized += mailboxes.map { (members.count, $0.store, $0.relative) }
             members.append(SetMember(key: key, dn: entry.dn.description, fields: fields, activity: 0, bytes: 0, messages: 0))
         }
         // Each member's mailboxes measured from listings, all of a store together.
-        sized.removeAll { $0.member >= members.count }
         for (store, items) in Dictionary(grouping: sized, by: \.store).sorted(by: { $0.key < $1.key }) {
             for (item, size) in zip(items, mailboxSizes(store: store, relatives: items.map(\.relative))) {
                 members[item.member].activity += Double(size.messages)

@@ -299,9 +299,16 @@ extension PlanEnvironment {
         }
         let argv = items.compactMap(\.string)
         let shown = argv.joined(separator: " ")
-        let expected: Int32 = { if case .int(let n)? = step["expect-exit"], field == "run" { return Int32(n) } else { return 0 } }()
+        let expected = expectedExit(step, field)
         guard let result = try runCommand(argv, on: host) else { return nil }
         return commandOutcome(host: host, shown: shown, expected: expected, result)
+    }
+
+    /// The exit status the vector `field` must end with: the step's
+    /// `expect-exit` for its `run` (0 by default), 0 for an undo vector.
+    func expectedExit(_ step: BoundStep, _ field: String) -> Int32 {
+        if case .int(let n)? = step["expect-exit"], field == "run" { return Int32(n) }
+        return 0
     }
 
     /// The outcome of a command that exited as `result` says.

@@ -114,17 +114,8 @@ extension StoreLocation {
     /// opened.
     static func openMany(_ locations: [StoreLocation]) -> [Result<any StoreDirectory, any Error>] {
         if let opened = openManyDirect(locations) { return opened }
-        let listed = listedEntries(locations)
-        let opened: [Result<any StoreDirectory, any Error>] = zip(locations, listed).map { location, entry in
+        let opened: [Result<any StoreDirectory, any Error>] = locations.map { location in
             Result {
-                switch entry {
-                case .absent?:
-                    throw StoreError.io(path: location.relative, operation: "open directory", errno: 2 /* ENOENT */)
-                case .directory(let status, let parent)?:
-                    return try parent.openListed(location.components[0], listed: status).handle
-                case nil:
-                    break
-                }
                 guard let directory = try location.open() else {
                     throw StoreError.io(path: location.relative, operation: "open directory", errno: 2 /* ENOENT */)
                 }
@@ -148,16 +139,17 @@ extension StoreLocation {
     /// `openMany` of entries of one store root directly, by one listing
     /// request that also says where each tree's top is and what it is (no
     /// request per location); a location the listing does not show as a
-    /// directory is opened the ordinary way, which meets what it is. nil
-    /// when the locations are not such entries or the listing failed.
+    /// directory (or every one, when the file system cannot list them
+    /// together) is opened the ordinary way, which meets what it is. nil
+    /// when the locations are not such entries.
     private static func openManyDirect(_ locations: [StoreLocation]) -> [Result<any StoreDirectory, any Error>]? {
         guard locations.count > 1, let first = locations.first,
               locations.allSatisfy({ $0.root == first.root && $0.components.count == 1 }),
-              let top = try? first.root.fileSystem.openDirectory(absolute: first.root.path, display: ""),
-              let trees = (try? top.listTrees(Array(Set(locations.map(\.relative))).sorted())) ?? nil else { return nil }
+              let top = try? first.root.fileSystem.openDirectory(absolute: first.root.path, display: "") else { return nil }
+        let trees = (try? top.listTrees(Array(Set(locations.map(\.relative))).sorted())) ?? nil
         return locations.map { location in
             Result {
-                if let tree = trees[location.relative], let status = tree.top, status.kind == .directory {
+                if let tree = trees?[location.relative], let status = tree.top, status.kind == .directory {
                     return ListedDirectory(real: try top.openListed(location.relative, listed: status).handle, tree: tree)
                 }
                 guard let directory = try location.open() else {

@@ -223,48 +223,18 @@ extension MaildirCopier {
 }
 
 extension StoreLocation {
-    /// How each of `locations` stood, asked in one request for those that
-    /// are entries of their store root directly (`StoreDirectory.statuses`:
-    /// over SSH, one `find -P` for the batch): `.absent`, or a directory
-    /// with its status. nil where the answer is anything else (a file, a
-    /// link, no answer): the caller then asks the ordinary way, which meets
-    /// the problem and reports it as it always does.
-    static func listedEntries(_ locations: [StoreLocation]) -> [ListedEntry?] {
-        var answers: [ListedEntry?] = Array(repeating: nil, count: locations.count)
-        guard locations.count > 1, let first = locations.first,
-              locations.allSatisfy({ $0.root == first.root }) else { return answers }
-        let direct = locations.indices.filter { locations[$0].components.count == 1 }
-        guard direct.count > 1,
-              let top = try? first.root.fileSystem.openDirectory(absolute: first.root.path, display: ""),
-              let statuses = (try? top.statuses(of: Array(Set(direct.map { locations[$0].components[0] })))) ?? nil
-        else { return answers }
-        for i in direct {
-            switch statuses[locations[i].components[0]] {
-            case nil: answers[i] = .absent
-            case let status? where status.kind == .directory: answers[i] = .directory(status, top)
-            default: continue
-            }
-        }
-        return answers
-    }
-
-    /// `exists()` of each of `locations`, asked in one request for many
-    /// where the file system can (`listedEntries`); each answer is what its
-    /// own `exists()` would give.
+    /// `exists()` of each of `locations`, asked in one request per store
+    /// root for those that are entries of it directly
+    /// (`StoreRoot.locationsExisting`); each answer is what its own
+    /// `exists()` would give.
     public static func existMany(_ locations: [StoreLocation]) -> [Result<Bool, any Error>] {
-        zip(locations, listedEntries(locations)).map { location, entry in
-            switch entry {
-            case .absent?: return .success(false)
-            case .directory?: return .success(true)
-            case nil: return Result { try location.exists() }
+        var answers: [Result<Bool, any Error>?] = Array(repeating: nil, count: locations.count)
+        for indices in Dictionary(grouping: locations.indices, by: { locations[$0].root }).values {
+            let root = locations[indices[0]].root
+            for (i, answer) in zip(indices, root.locationsExisting(indices.map { locations[$0].relative })) {
+                answers[i] = answer.map(\.exists)
             }
         }
+        return answers.map { $0! }
     }
-}
-
-/// How a store location stood in a listing of its parent (`listedEntries`).
-enum ListedEntry {
-    case absent
-    /// A directory, with its status as listed and the parent it is an entry of.
-    case directory(FileStatus, any StoreDirectory)
 }

@@ -76,9 +76,9 @@ import Testing
     }
 
     /// A batch's `remote-command` gates run in one shell on the host: each
-    /// is judged on its own exit status (one user's fails, the others'
-    /// pass), and an argument is never read by that shell (`$(...)` stays
-    /// text).
+    /// is judged on its own exit status against its own `expect-exit` (one
+    /// user's fails, the others' pass; a gate expecting 1 passes on 1), and
+    /// an argument is never read by that shell (`$(...)` stays text).
     @Test func aBatchsRemoteCommandsAreJudgedOneByOne() throws {
         let bed = try LiveBed("batchcmd")
         defer { bed.tearDown() }
@@ -88,7 +88,8 @@ import Testing
             text.replacingOccurrences(
                 of: "      - remote-command:   { on: xalumno, run: [test, -d, \"${env:RELEVO_NEW_ROOT}/${store}/cur\"] }\n",
                 with: "      - remote-command:   { on: xalumno, run: [test, \"${uid}\", \"!=\", icovilla] }\n"
-                    + "      - remote-command:   { on: xalumno, run: [test, \"$(touch \(marker))\", \"!=\", x] }\n")
+                    + "      - remote-command:   { on: xalumno, run: [test, \"$(touch \(marker))\", \"!=\", x] }\n"
+                    + "      - remote-command:   { on: xalumno, run: [test, a, \"=\", b], expect-exit: 1 }\n")
         }
         defer { try? FileManager.default.removeItem(atPath: plan) }
         try #require(try String(contentsOfFile: plan, encoding: .utf8).contains("icovilla"))
@@ -104,6 +105,7 @@ import Testing
         #expect(failed.map(\.0) == ["icovilla"], "\(failed)")
         #expect(failed.first?.2.contains("`test icovilla != icovilla` exited 1, expected 0") == true, "\(failed)")
         #expect(evidence.filter { $0.1 == "done" }.count >= 4, "the others of the batch passed: \(evidence)")
+        #expect(evidence.contains { $0.1 == "done" && $0.2.contains("`test a = b` exited 1") }, "expect-exit: 1 holds in a batch")
         // icovilla's gate ran with others of its batch (one intent write for all).
         let together = try db.query("""
             SELECT count(*) FROM steps WHERE phase = 'users' AND operation = 'remote-command' AND undo = 0 AND intent_at =
