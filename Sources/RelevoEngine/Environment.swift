@@ -19,6 +19,11 @@ public protocol Environment: Sendable {
     /// current value of a redirect point...). Recorded with the intent.
     func prepare(_ step: BoundStep) async throws -> [String: String]
 
+    /// `prepare` for every step of a batch, one result per step in the
+    /// same order (an environment that can read many values in one request
+    /// overrides the default, which prepares them one after another).
+    func prepare(batch: [BoundStep]) async -> [Result<[String: String], any Error>]
+
     /// Performs a step's effect. Throws `StepFailure` (with what was done so
     /// far, for the inverse) when it fails.
     func perform(_ step: BoundStep, prepared: [String: String]) async throws -> StepOutcome
@@ -48,6 +53,14 @@ public protocol Environment: Sendable {
 }
 
 extension Environment {
+    public func prepare(batch: [BoundStep]) async -> [Result<[String: String], any Error>] {
+        var results: [Result<[String: String], any Error>] = []
+        for step in batch {
+            do { results.append(.success(try await prepare(step))) } catch { results.append(.failure(error)) }
+        }
+        return results
+    }
+
     public func perform(batch: [(step: BoundStep, prepared: [String: String])]) async -> [Result<StepOutcome, any Error>] {
         var results: [Result<StepOutcome, any Error>] = []
         for (step, prepared) in batch {

@@ -40,6 +40,10 @@ public struct MeasuredEnvironment: Environment {
         try await inner.prepare(step)
     }
 
+    public func prepare(batch: [BoundStep]) async -> [Result<[String: String], any Error>] {
+        await inner.prepare(batch: batch)
+    }
+
     public func perform(_ step: BoundStep, prepared: [String: String]) async throws -> StepOutcome {
         try await timed { try await inner.perform(step, prepared: prepared) }
     }

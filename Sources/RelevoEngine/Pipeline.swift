@@ -67,6 +67,7 @@ extension Engine {
         for (index, step) in pipeline.enumerated() {
             // What each member still in the batch does at this step.
             var acting: [(member: Int, bound: BoundStep, prepared: [String: String])] = []
+            var unprepared: [Int] = []   // positions in acting still to prepare
             for i in batch.indices where batch[i].result == nil {
                 let member = batch[i].member
                 let bound: BoundStep
@@ -123,16 +124,27 @@ extension Engine {
                         continue
                     }
                 } else if !bound.isGate {
-                    do {
-                        prepared = try await env.prepare(bound)
-                    } catch {
-                        let r = try await fail(phase, member: member, at: t, step: bound, partial: nil,
-                                               completed: batch[i].completed, message: "\(bound.operation.name): \(error)")
-                        (t, batch[i].result) = (r.end, r)
-                        continue
-                    }
+                    unprepared.append(acting.count)
                 }
                 acting.append((i, bound, prepared))
+            }
+            // What the inverses will need, read for the batch at once; a
+            // member whose read fails leaves the batch (its contingency runs).
+            if !unprepared.isEmpty {
+                let read = await env.prepare(batch: unprepared.map { acting[$0].bound })
+                var failed: Set<Int> = []
+                for (position, result) in zip(unprepared, read) {
+                    switch result {
+                    case .success(let values): acting[position].prepared = values
+                    case .failure(let error):
+                        failed.insert(position)
+                        let (i, bound, _) = acting[position]
+                        let r = try await fail(phase, member: batch[i].member, at: t, step: bound, partial: nil,
+                                               completed: batch[i].completed, message: "\(bound.operation.name): \(error)")
+                        (t, batch[i].result) = (r.end, r)
+                    }
+                }
+                if !failed.isEmpty { acting = acting.indices.filter { !failed.contains($0) }.map { acting[$0] } }
             }
             guard !acting.isEmpty else { continue }
 

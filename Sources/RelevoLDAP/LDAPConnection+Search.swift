@@ -210,7 +210,7 @@ extension LDAPConnection {
 
     /// Parses and frees the search result message; returns the cookie for
     /// the next page (empty when done).
-    private func parseSearchResult(_ message: OpaquePointer, operation: LDAPOperation, dn: String,
+    func parseSearchResult(_ message: OpaquePointer, operation: LDAPOperation, dn: String,
                                    paged: Bool) throws(LDAPError) -> [UInt8] {
         var code: Int32 = 0
         var matched: UnsafeMutablePointer<CChar>?
@@ -243,7 +243,7 @@ extension LDAPConnection {
 
     /// An entry message as an `Entry`: its DN and attributes in the order
     /// sent, values as bytes.
-    private func parseEntry(_ message: OpaquePointer, operation: LDAPOperation) throws(LDAPError) -> Entry {
+    func parseEntry(_ message: OpaquePointer, operation: LDAPOperation) throws(LDAPError) -> Entry {
         guard let dnText = takeLDAPString(ldap_get_dn(handle, message)) else {
             var code: Int32 = LDAPResultCode.decodingError.rawValue
             ldap_get_option(handle, LDAP_OPT_RESULT_CODE, &code)

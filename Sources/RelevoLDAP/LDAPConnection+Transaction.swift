@@ -50,9 +50,7 @@ extension LDAPConnection {
             let ended = ldap_txn_end_s(handle, queued ? 1 : 0, identifier, nil, nil, &failed)
             if Self.isConnectionLoss(ended) { throw failure(ended, .modify, detail: "ending a transaction") }
             guard queued, ended == LDAP_SUCCESS else { return nil }
-            return items.map { item in
-                Result { () throws(LDAPError) -> Entry in try readBack(item.dn, item.modifications) }
-            }
+            return try readBackMany(items)
         }
     }
 

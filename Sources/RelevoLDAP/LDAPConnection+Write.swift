@@ -71,20 +71,39 @@ extension LDAPConnection {
     func readBack(_ dn: DistinguishedName, _ modifications: [Modification]) throws(LDAPError) -> Entry {
         try locked { () throws(LDAPError) -> Entry in
             let expectations = ReadBackExpectation.from(modifications)
-            let names = expectations.map(\.attribute)
-            guard let entry = try read(dn, attributes: names) else {
-                throw LDAPError(kind: .readBackMismatch, code: .noSuchObject, operation: .readBack, dn: dn.description,
-                                url: endpoint.url, detail: "the entry is gone after the modify")
-            }
-            let problems = expectations.compactMap { $0.problem(in: entry) }
-            guard problems.isEmpty else {
-                throw LDAPError(kind: .readBackMismatch, code: .success, operation: .readBack, dn: dn.description,
-                                url: endpoint.url,
-                                detail: "the modify succeeded but the entry does not show it: "
-                                    + problems.joined(separator: "; "))
-            }
-            return entry
+            return try checkedReadBack(dn, expectations, try read(dn, attributes: expectations.map(\.attribute)))
         }
+    }
+
+    /// Several entries read back as `readBack` reads one, with their reads
+    /// in flight together (`readMany`): per item, the entry or its error.
+    func readBackMany(_ items: [(dn: DistinguishedName, modifications: [Modification])])
+        throws(LDAPError) -> [Result<Entry, LDAPError>] {
+        let expectations = items.map { ReadBackExpectation.from($0.modifications) }
+        var names: [String] = []
+        for name in expectations.joined().map(\.attribute) where !names.contains(name) { names.append(name) }
+        let read = try readMany(items.map(\.dn), attributes: names)
+        return zip(items, zip(expectations, read)).map { item, pair in
+            Result { () throws(LDAPError) -> Entry in try checkedReadBack(item.dn, pair.0, try pair.1.get()) }
+        }
+    }
+
+    /// `entry` (as read after a modify) when it shows every expectation;
+    /// otherwise the mismatch, naming attributes and counts, never values.
+    private func checkedReadBack(_ dn: DistinguishedName, _ expectations: [ReadBackExpectation],
+                                 _ entry: Entry?) throws(LDAPError) -> Entry {
+        guard let entry else {
+            throw LDAPError(kind: .readBackMismatch, code: .noSuchObject, operation: .readBack, dn: dn.description,
+                            url: endpoint.url, detail: "the entry is gone after the modify")
+        }
+        let problems = expectations.compactMap { $0.problem(in: entry) }
+        guard problems.isEmpty else {
+            throw LDAPError(kind: .readBackMismatch, code: .success, operation: .readBack, dn: dn.description,
+                            url: endpoint.url,
+                            detail: "the modify succeeded but the entry does not show it: "
+                                + problems.joined(separator: "; "))
+        }
+        return entry
     }
 
     /// Adds `entry` (its DN and every attribute, values as bytes).

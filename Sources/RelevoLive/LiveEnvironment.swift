@@ -358,6 +358,14 @@ final class LiveDirectory: DirectoryAccess, @unchecked Sendable {
         try using(retry: true) { try $0.read(dn) }
     }
 
+    func entries(_ dns: [DistinguishedName]) -> [Result<Entry?, any Error>] {
+        do {
+            return try using(retry: true) { try $0.readMany(dns) }.map { $0.mapError { $0 as any Error } }
+        } catch {
+            return dns.map { _ in .failure(error) }
+        }
+    }
+
     func search(base: DistinguishedName, filter: LDAPFilter) throws -> [Entry] {
         try using(retry: true) { try $0.search(base: base, filter: filter) }
     }

@@ -29,9 +29,39 @@ extension PlanEnvironment {
         return results
     }
 
+    /// A batch's per-set redirects of one point read their entries'
+    /// current values together (`DirectoryAccess.entries`); anything else
+    /// is prepared step by step.
+    public func prepare(batch: [BoundStep]) async -> [Result<[String: String], any Error>] {
+        if batch.count > 1, batch.allSatisfy({ $0.operation.name == "redirect" }),
+           let values = pointValues(batch) {
+            return values.map { $0.map { ["previous": $0 ?? ""] } }
+        }
+        var results: [Result<[String: String], any Error>] = []
+        for step in batch {
+            do { results.append(.success(try await prepare(step))) } catch { results.append(.failure(error)) }
+        }
+        return results
+    }
+
     public func gate(batch: [BoundStep]) async -> [Result<StepOutcome, any Error>] {
         if batch.count > 1, batch.allSatisfy({ $0.operation.name == "maildir-superset" }) {
             return supersetBatch(batch)
+        }
+        if batch.count > 1, batch.allSatisfy({ $0.operation.name == "redirect-is" }),
+           let p = try? point(batch[0]["point"]?.string) {
+            // Each gate's fault first, as its own gate meets it; then the
+            // values of those still to read, together.
+            let faults = batch.map { step in Result { try applyFault(step) } }
+            let reading = batch.indices.filter { (try? faults[$0].get()) != nil }
+            let values = reading.isEmpty ? [] : pointValues(reading.map { batch[$0] })
+            if let values {
+                var results = faults.map { $0.map { StepOutcome(status: .failed) } }
+                for (i, value) in zip(reading, values) {
+                    results[i] = value.map { redirectIsOutcome(p, expect: batch[i]["is"]?.string ?? "", raw: $0 ?? "") }
+                }
+                return results
+            }
         }
         if batch.count > 1, batch.allSatisfy({ $0.operation.name == "remote-command" }),
            let results = remoteCommandBatch(batch) {
@@ -70,6 +100,29 @@ extension PlanEnvironment {
             results[change.index] = applied.map {
                 StepOutcome(status: .done, evidence: "\(attribute): \(change.raw)", seconds: timing.directoryOperation)
             }
+        }
+        return results.map { $0! }
+    }
+
+    /// The current raw values of one per-set redirect point for a batch's
+    /// steps (each member's entry, read together): per step, the value
+    /// (nil when the entry or the attribute is absent) or the read's
+    /// error. nil when the steps name different points or a global one.
+    private func pointValues(_ steps: [BoundStep]) -> [Result<String?, any Error>]? {
+        guard let name = steps.first?["point"]?.string, steps.allSatisfy({ $0["point"]?.string == name }),
+              let p = try? point(name), p.isPerSet, let attribute = p.attribute,
+              let directory = try? directory(p.at.name) else { return nil }
+        var results: [Result<String?, any Error>?] = Array(repeating: nil, count: steps.count)
+        var reads: [(index: Int, dn: DistinguishedName)] = []
+        for (i, step) in steps.enumerated() {
+            guard let dnText = step.member?.dn else {
+                results[i] = .success(nil)
+                continue
+            }
+            do { reads.append((i, try dn(dnText))) } catch { results[i] = .failure(error) }
+        }
+        for (read, entry) in zip(reads, directory.entries(reads.map(\.dn))) {
+            results[read.index] = entry.map { $0?.first(attribute) }
         }
         return results.map { $0! }
     }

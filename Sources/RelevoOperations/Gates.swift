@@ -70,10 +70,7 @@ extension PlanEnvironment {
         case "redirect-is":
             let p = try point(step["point"]?.string)
             let expect = step["is"]?.string ?? ""
-            let raw = try currentRaw(p, member: step.member) ?? ""
-            let name = p.values.first { $0.raw.lowercased() == raw.lowercased() }?.name.name ?? raw
-            return name == expect ? pass("\(p.name.name) reads \(raw)", timing.directoryOperation)
-                : fail("\(p.name.name) reads \(raw), expected \(p.raw(expect) ?? expect)", timing.directoryOperation)
+            return redirectIsOutcome(p, expect: expect, raw: try currentRaw(p, member: step.member) ?? "")
         case "ldap-compare":
             guard let at = step["at"]?.string, let entryText = step["entry"]?.string,
                   let attribute = step["attribute"]?.string else { return fail("incomplete ldap-compare", 0) }
@@ -90,6 +87,15 @@ extension PlanEnvironment {
             if let outcome = try protocolGate(step) { return outcome }
             return fail("\(step.operation.name) cannot be checked by this environment", 0)
         }
+    }
+
+    /// The `redirect-is` verdict on the point's current raw value.
+    func redirectIsOutcome(_ p: RedirectPoint, expect: String, raw: String) -> StepOutcome {
+        let name = p.values.first { $0.raw.lowercased() == raw.lowercased() }?.name.name ?? raw
+        return name == expect
+            ? StepOutcome(status: .done, evidence: "\(p.name.name) reads \(raw)", seconds: timing.directoryOperation)
+            : StepOutcome(status: .failed, evidence: "\(p.name.name) reads \(raw), expected \(p.raw(expect) ?? expect)",
+                          seconds: timing.directoryOperation)
     }
 
     /// The `maildir-superset` verdict on two censuses.

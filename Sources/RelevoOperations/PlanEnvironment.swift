@@ -20,9 +20,17 @@ public protocol DirectoryAccess: AnyObject {
     /// one write); each result is that change's. The default applies them
     /// one after another.
     func applyMany(_ records: [LDIFChangeRecord]) -> [Result<Void, any Error>]
+    /// The entries at `dns`, as `entry` reads each, read together where the
+    /// directory can (a live LDAP server: the reads in flight at once).
+    /// The default reads them one after another.
+    func entries(_ dns: [DistinguishedName]) -> [Result<Entry?, any Error>]
 }
 
 extension DirectoryAccess {
+    public func entries(_ dns: [DistinguishedName]) -> [Result<Entry?, any Error>] {
+        dns.map { dn in Result { try entry(dn) } }
+    }
+
     public func applyMany(_ records: [LDIFChangeRecord]) -> [Result<Void, any Error>] {
         records.map { record in Result { try apply(record) } }
     }

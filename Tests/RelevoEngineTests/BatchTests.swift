@@ -46,6 +46,24 @@ import RelevoPlan
         #expect(env.performed.filter { $0.hasPrefix("undo") } == ["undo copy c", "undo redirect c"])
     }
 
+    /// A step's members are prepared together (one request for the batch
+    /// where the environment can); one whose preparation fails leaves the
+    /// batch before any effect, the others act with their own values.
+    @Test func aBatchIsPreparedTogetherAndAFailedPreparationLeavesItAlone() async throws {
+        let env = FakeEnvironment(members: ["a", "b", "c", "d"])
+        env.failPrepare = ["c"]
+        let journal = MemoryJournal()
+        let s = try await run(plan(onFailure: "{ undo: true, then: { continue: true, budget: 1 } }", batch: 4), env: env, journal: journal)
+        #expect(!s.halted)
+        #expect(env.preparedBatches.first == ["redirect a", "redirect b", "redirect c", "redirect d"])
+        #expect(s.sets.migrated == 3 && s.sets.undone == 1)
+        #expect(env.route == ["a": "new", "b": "new", "c": "old", "d": "new"])
+        #expect(!env.performed.contains { $0.hasSuffix(" c") }, "nothing done for c: \(env.performed)")
+        // c's intent was never written; the others' were, with what was read.
+        let redirects = journal.intentWrites.first { $0.contains { $0.operation == "redirect" } } ?? []
+        #expect(redirects.compactMap(\.set) == ["a", "b", "d"])
+    }
+
     @Test func aFailedCopyInABatchHaltsAfterTheBatchFinishes() async throws {
         let env = FakeEnvironment(members: ["a", "b", "c", "d", "e"])
         env.failCopy = ["b"]

@@ -75,7 +75,9 @@ final class FakeEnvironment: Environment, @unchecked Sendable {
     var notified: [String] = []
     var failCopy: Set<String> = []
     var failGate: Set<String> = []
+    var failPrepare: Set<String> = []
     var performed: [String] = []
+    var preparedBatches: [[String]] = []
     let members: [SetMember]
 
     init(members: [String]) {
@@ -88,7 +90,16 @@ final class FakeEnvironment: Environment, @unchecked Sendable {
     }
     func prepare(_ step: BoundStep) async throws -> [String: String] {
         guard step.operation.name == "redirect", let key = step.member?.key else { return [:] }
+        if lock.withLock({ failPrepare.contains(key) }) { throw StepFailure("cannot read \(key)'s route") }
         return lock.withLock { ["previous": route[key] ?? ""] }
+    }
+    func prepare(batch: [BoundStep]) async -> [Result<[String: String], any Error>] {
+        lock.withLock { preparedBatches.append(batch.map { "\($0.operation.name) \($0.member?.key ?? "-")" }) }
+        var results: [Result<[String: String], any Error>] = []
+        for step in batch {
+            do { results.append(.success(try await prepare(step))) } catch { results.append(.failure(error)) }
+        }
+        return results
     }
     func perform(_ step: BoundStep, prepared: [String: String]) async throws -> StepOutcome {
         let key = step.member?.key ?? "-"

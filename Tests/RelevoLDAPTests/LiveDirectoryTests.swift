@@ -130,6 +130,52 @@ import TestbedSupport
         }
     }
 
+    /// Reads in flight together (more than one window of them) come back
+    /// in the order asked, each as `read` gives it alone: the entry whole,
+    /// nil for a missing entry and for a DN the server holds nothing under.
+    @Test func manyReadsAnswerEachAsOneReadDoes() throws {
+        try Live.withSubtree { connection, subtree in
+            let count = LDAPConnection.readWindow + 7
+            let people = try (0..<count).map { try Live.person("many\($0)", under: subtree, extra: [Attribute("mail", strings: ["m\($0)@x.example"])]) }
+            for person in people where person.dn != people[13].dn { try connection.add(person) }
+            let elsewhere = try DistinguishedName("uid=x,dc=not-served,dc=example")
+            var asked = people.map(\.dn)
+            asked.insert(elsewhere, at: 100)
+            let read = try connection.readMany(asked)
+            #expect(read.count == asked.count)
+            for (dn, result) in zip(asked, read) {
+                #expect(try result.get() == connection.read(dn))
+            }
+            #expect(try read[13].get() == nil)
+            #expect(try read[100].get() == nil)
+            #expect(try read[count].get()?.strings("mail") == ["m\(count - 1)@x.example"])
+            let some = try connection.readMany([people[0].dn, people[1].dn], attributes: ["mail"])
+            #expect(try some.map { try $0.get()?.attributes.map(\.name) } == [["mail"], ["mail"]])
+            #expect(try connection.readMany([]).isEmpty)
+        }
+    }
+
+    /// A transaction's entries are read back together; one that does not
+    /// show its change (an alias the server renames) is that item's
+    /// mismatch, the others succeed.
+    @Test func aTransactionsReadBackIsPerEntry() throws {
+        try Live.withSubtree { connection, subtree in
+            let people = try (0..<3).map { try Live.person("rb\($0)", under: subtree) }
+            for person in people { try connection.add(person) }
+            let done = try #require(try connection.modifyInTransaction([
+                (people[0].dn, [.replace("cn", ["A"])]),
+                (people[1].dn, [.replace("commonName", ["Secret B"])]),
+                (people[2].dn, [.replace("cn", ["C"])]),
+            ]))
+            #expect(try done[0].get().strings("cn") == ["A"])
+            let error = try #require(throws: LDAPError.self) { try done[1].get() }
+            #expect(error.kind == .readBackMismatch)
+            #expect(!error.description.contains("Secret B"))
+            #expect(try done[2].get().strings("cn") == ["C"])
+            #expect(try connection.read(people[1].dn)?.strings("cn") == ["Secret B"])
+        }
+    }
+
     @Test func readBackReportsWhatItCannotConfirm() throws {
         // slapd returns the alias commonName as cn; the read-back looks for
         // the name it was given, so it reports a mismatch (never a false
