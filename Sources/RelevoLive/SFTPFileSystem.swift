@@ -33,6 +33,8 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     private var isRootUser: Bool?
     private var hashingUnavailable = false
     private var tarUnavailable = false
+    /// Set when the host's tar cannot read names verbatim from its input.
+    private var tarNamesAsArguments = false
     private var findUnavailable = false
     /// Commands run on the host so far, by the program that does the work
     /// (`sha256sum` for `env LC_ALL=C xargs -0 -r sha256sum`; for tests: what
@@ -317,35 +319,51 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     var fetchesWithTar: Bool { !lock.withLock { tarUnavailable } }
 
     /// The regular files at `paths` below the directory `base`, read by one
-    /// `tar -c --format=posix --no-recursion` on the host (paths as
-    /// arguments, never through a shell's parsing; tar reads each with
-    /// `lstat` and never follows a link): one round trip for a whole batch
-    /// instead of several requests per file. A member that is not a
-    /// regular file, or not one of the paths asked, is left out (the caller
-    /// copies what is missing alone, and meets the problem there), and so is
-    /// a path that vanished since the listing (a message the IMAP server
-    /// just moved: tar says "Cannot stat" and exits 2, the other members are
-    /// whole). Any other complaint (a file that changed while tar read it)
-    /// and the archive is not used at all. nil when the host has no GNU tar.
+    /// `tar -c --format=posix --no-recursion` on the host (the paths on its
+    /// standard input, NUL-separated and taken verbatim, never through a
+    /// shell's parsing; tar reads each with `lstat` and never follows a
+    /// link): one round trip for a whole batch instead of several requests
+    /// per file. A member that is not a regular file, or not one of the
+    /// paths asked, is left out (the caller copies what is missing alone,
+    /// and meets the problem there), and so is a path that vanished since
+    /// the listing (a message the IMAP server just moved: tar says "Cannot
+    /// stat" and exits 2, the other members are whole). Any other complaint
+    /// (a file that changed while tar read it) and the archive is not used
+    /// at all. nil when the host has no GNU tar. A tar too old to read
+    /// names verbatim from its input (before 1.29) is given them as
+    /// arguments, in runs that fit a command.
     func fetch(base: String, paths: [String]) throws -> [String: FetchedFile]? {
         guard fetchesWithTar, !paths.isEmpty else { return paths.isEmpty ? [:] : nil }
+        if !lock.withLock({ tarNamesAsArguments }) {
+            var names: [UInt8] = []
+            for path in paths { names.append(contentsOf: path.utf8); names.append(0) }
+            if let fetched = try fetchRun(base: base, paths: paths, names: names) { return fetched }
+            guard lock.withLock({ tarNamesAsArguments }) else { return nil }
+        }
         var files: [String: FetchedFile] = [:]
         for run in Self.runs(paths, prefix: "", count: paths.count) {
-            guard let fetched = try fetchRun(base: base, paths: run) else { return nil }
+            guard let fetched = try fetchRun(base: base, paths: run, names: nil) else { return nil }
             files.merge(fetched) { first, _ in first }
         }
         return files
     }
 
-    /// `fetch` of paths that fit one command.
-    private func fetchRun(base: String, paths: [String]) throws -> [String: FetchedFile]? {
+    /// `fetch` of `paths` in one command: given on standard input (`names`,
+    /// NUL-separated) or, when `names` is nil, as arguments.
+    private func fetchRun(base: String, paths: [String], names: [UInt8]?) throws -> [String: FetchedFile]? {
         #if DEBUG
         TestSeam.beforeOpen(paths.map { Self.prefix(base) + $0 })
         #endif
-        let result = try runTool(["tar", "-c", "-f", "-", "--format=posix", "--no-recursion",
-                                  "--numeric-owner", "-C", base, "--"] + paths)
-        if result.exitStatus == 127 || (result.exitStatus == 64 || result.stderrText.contains("unrecognized option")
-                                        || result.stderrText.contains("invalid option")) {
+        let common = ["tar", "-c", "-f", "-", "--format=posix", "--no-recursion", "--numeric-owner", "-C", base]
+        let result = try names.map { try runTool(common + ["--null", "--verbatim-files-from", "-T", "-"], stdin: $0) }
+            ?? runTool(common + ["--"] + paths)
+        let unrecognized = result.stderrText.contains("unrecognized option") || result.stderrText.contains("invalid option")
+        if names != nil, result.exitStatus != 127, unrecognized {
+            // A GNU tar without --verbatim-files-from: names as arguments.
+            lock.withLock { tarNamesAsArguments = true }
+            return nil
+        }
+        if result.exitStatus == 127 || result.exitStatus == 64 || unrecognized {
             lock.withLock { tarUnavailable = true }
             return nil
         }

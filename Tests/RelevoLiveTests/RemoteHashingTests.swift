@@ -329,6 +329,44 @@ import TestbedSupport
         #expect(!FileManager.default.fileExists(atPath: newRoot + "/many3/cur/1700000010.M1P1.neon:2,S"))
     }
 
+    /// The names a batch reads go to `tar` on its standard input, whatever
+    /// their number and length: 60 Maildirs with long names (about 60 KB
+    /// of paths, more than one command's arguments may hold) are read by
+    /// one `tar`, names such as `-n` and `it's $(a) file` taken verbatim.
+    @Test func aBatchsReadIsOneTarWhateverItsNamesLength() throws {
+        let bed = IsolatedTestbed(name: "tarnames")
+        try bed.up()
+        defer { bed.down() }
+        let oldRoot = bed["RELEVO_OLD_ROOT"], newRoot = bed["RELEVO_NEW_ROOT"]
+        let base = try makeMaildir(oldRoot)
+        let names = (0..<60).map { "u\($0)-" + String(repeating: "x", count: 120) }
+        for name in names { try FileManager.default.copyItem(atPath: base, toPath: oldRoot + "/" + name) }
+
+        let pool = SSHPool()
+        defer { pool.closeAll() }
+        let old = SFTPFileSystem(client: try pool.sftp(for: try endpoint(bed, "OLD")), name: "neon")
+        let new = SFTPFileSystem(client: try pool.sftp(for: try endpoint(bed, "NEW")), name: "xalumno")
+        let oldStore = try StoreRoot(oldRoot, on: old), newStore = try StoreRoot(newRoot, on: new)
+        let copiers = try names.map {
+            MaildirCopier(from: try oldStore.location($0), to: try newStore.location($0),
+                          options: CopyOptions(flagPolicy: .merge, syncFiles: false))
+        }
+        let read = old.commands("tar")
+        let results = MaildirCopier.copyMany(copiers)
+        #expect(old.commands("tar") == read + 1, "one tar reads every message of the batch")
+        for (name, result) in zip(names, results) {
+            let report = try result.get()
+            let source = try MaildirCensus.scan(root: oldRoot, relative: name)
+            let copied = try MaildirCensus.scan(root: newRoot, relative: name)
+            #expect(copied.messages.mapValues(\.file.sha256) == source.messages.mapValues(\.file.sha256), "\(name)")
+            #expect(report.copied.count == source.messages.count + source.otherFiles.count)
+            for odd in ["-n", "it's $(a) file"] {
+                #expect(FileManager.default.contents(atPath: newRoot + "/" + name + "/" + odd)
+                        == FileManager.default.contents(atPath: base + "/" + odd))
+            }
+        }
+    }
+
     /// First copies into absent destinations are written whole: one `tar`
     /// on the new host for the batch, then one rename per Maildir out of a
     /// staging folder in `.relevo-staging`; every file with its mode and
