@@ -146,49 +146,39 @@ public final class LiveEnvironment: PlanEnvironment, @unchecked Sendable {
                                  firstError: result.stderrText.split(separator: "\n").first.map(String.init) ?? "")
     }
 
-    /// The commands in as few `sh -c` scripts as fit one SSH request (16 KB
-    /// each): each argument quoted (`ShellQuoting`), each command in a
+    /// The commands in one script for `sh -s`, sent on its standard input
+    /// (so any number of them is one request): each argument quoted
+    /// (`ShellQuoting`), each command in a
     /// subshell of its own (`$(...)`) with standard input from /dev/null
     /// and standard output discarded; its exit status and the first line
     /// of its standard error are written as one line `R INDEX STATUS ERROR`.
     public override func runCommands(_ argvs: [[String]], on host: String) throws -> [HostCommandResult]? {
         // `nl` holds a newline: `${e%%"$nl"*}` is the first line of `e`.
-        let prologue = "nl='\n'\n"
-        var chunks: [[String]] = [[]]
-        var bytes = prologue.utf8.count
-        for argv in argvs {
+        // The script goes to `sh -s` on its standard input (one command
+        // whatever its length); each command's own input is /dev/null, so
+        // none reads the rest of the script.
+        var script = "nl='\n'\n"
+        for (k, argv) in argvs.enumerated() {
             guard !argv.isEmpty, let quoted = try? argv.map(ShellQuoting.quote).joined(separator: " ") else { return nil }
-            func line(_ k: Int) -> String {
-                "e=$(\(quoted) 2>&1 >/dev/null </dev/null); printf 'R \(k) %d %s\\n' \"$?\" \"${e%%\"$nl\"*}\"\n"
-            }
-            var text = line(chunks[chunks.count - 1].count)
-            if !chunks[chunks.count - 1].isEmpty && bytes + text.utf8.count > 16 * 1024 {
-                chunks.append([])
-                text = line(0)
-                bytes = prologue.utf8.count
-            }
-            chunks[chunks.count - 1].append(text)
-            bytes += text.utf8.count
+            script += "e=$(\(quoted) 2>&1 >/dev/null </dev/null); printf 'R \(k) %d %s\\n' \"$?\" \"${e%%\"$nl\"*}\"\n"
+        }
+        let result: CommandResult
+        do {
+            result = try pool.run(["sh", "-s"], on: try sshEndpoint(host: host), stdin: Array(script.utf8))
+        } catch {
+            throw StepFailure("\(host): \(error)")
+        }
+        var byIndex: [Int: HostCommandResult] = [:]
+        for line in result.stdoutText.split(separator: "\n") where line.hasPrefix("R ") {
+            let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count >= 3, let index = Int(parts[1]), let status = Int32(parts[2]) else { continue }
+            byIndex[index] = HostCommandResult(exitStatus: status, signal: nil,
+                                               firstError: parts.count == 4 ? String(parts[3]) : "")
         }
         var results: [HostCommandResult] = []
-        for chunk in chunks where !chunk.isEmpty {
-            let result: CommandResult
-            do {
-                result = try run(["sh", "-c", prologue + chunk.joined()], on: host)
-            } catch {
-                throw StepFailure("\(host): \(error)")
-            }
-            var byIndex: [Int: HostCommandResult] = [:]
-            for line in result.stdoutText.split(separator: "\n") where line.hasPrefix("R ") {
-                let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
-                guard parts.count >= 3, let index = Int(parts[1]), let status = Int32(parts[2]) else { continue }
-                byIndex[index] = HostCommandResult(exitStatus: status, signal: nil,
-                                                   firstError: parts.count == 4 ? String(parts[3]) : "")
-            }
-            for k in chunk.indices {
-                guard let answer = byIndex[k] else { return nil }
-                results.append(answer)
-            }
+        for k in argvs.indices {
+            guard let answer = byIndex[k] else { return nil }
+            results.append(answer)
         }
         return results
     }

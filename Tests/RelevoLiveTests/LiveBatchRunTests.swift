@@ -13,10 +13,10 @@ import Testing
 @Suite(.serialized) struct LiveBatchRunTests {
     /// The example plan with `batch: 5` in its users phase, beside it (its
     /// work files are relative to the plan).
-    func batchedPlan(_ edit: (String) -> String = { $0 }) throws -> String {
+    func batchedPlan(canary: Int = 3, _ edit: (String) -> String = { $0 }) throws -> String {
         let text = edit(try String(contentsOfFile: livePlan, encoding: .utf8))
         let batched = text.replacingOccurrences(of: "    canary: 3\n    concurrency: 4\n",
-                                                with: "    canary: 3\n    concurrency: 4\n    batch: 5\n")
+                                                with: "    canary: \(canary)\n    concurrency: 4\n    batch: 5\n")
         try #require(batched != text, "the example's users phase is where this test expects it")
         let path = URL(fileURLWithPath: livePlan).deletingLastPathComponent()
             .appendingPathComponent(".test-batch-\(getpid()).yaml").path
@@ -114,5 +114,29 @@ import Testing
         #expect((together.first ?? 0) > 2, "icovilla was not in a batch: \(together)")
         let icovilla = try #require(try bed.search(filter: "(uid=icovilla)", attributes: ["mailHost"]).first)
         #expect(icovilla["mailHost"] == [bed["RELEVO_OLD_MAILHOST"]], "undone")
+    }
+
+    /// A batch's `remote-command` gates go to the host as one script on
+    /// `sh -s`'s standard input, so no command line limits them: each
+    /// gate here has an argument of 40000 characters (more than libssh2
+    /// sends as one command, about 32 KB), and every one is judged.
+    @Test func aBatchsRemoteCommandsHaveNoCommandLineLimit() throws {
+        let bed = try LiveBed("batchlong")
+        defer { bed.tearDown() }
+        let long = String(repeating: "x", count: 40_000)
+        let plan = try batchedPlan(canary: 0) { text in
+            text.replacingOccurrences(
+                of: "      - remote-command:   { on: xalumno, run: [test, -d, \"${env:RELEVO_NEW_ROOT}/${store}/cur\"] }\n",
+                with: "      - remote-command:   { on: xalumno, run: [test, \"${uid}\(long)\", \"!=\", x] }\n")
+        }
+        defer { try? FileManager.default.removeItem(atPath: plan) }
+        try #require(try String(contentsOfFile: plan, encoding: .utf8).contains(long))
+        let run = try bed.run(plan: plan)
+        #expect(run.status == 0, "\(run)")
+        let db = try Database(path: bed.journal, readOnly: true)
+        let statuses = try db.query("""
+            SELECT status, count(*) FROM steps WHERE phase = 'users' AND operation = 'remote-command' AND undo = 0 GROUP BY status
+            """) { ($0.string(0) ?? "", $0.int64(1)) }
+        #expect(statuses.count == 1 && statuses.first?.0 == "done" && (statuses.first?.1 ?? 0) > 5, "\(statuses)")
     }
 }
