@@ -35,6 +35,8 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     private var tarUnavailable = false
     /// Set when the host's tar cannot read names verbatim from its input.
     private var tarNamesAsArguments = false
+    /// See `takeKept`.
+    private var keptListing: KeptListing?
     private var findUnavailable = false
     /// Commands run on the host so far, by the program that does the work
     /// (`sha256sum` for `env LC_ALL=C xargs -0 -r sha256sum`; for tests: what
@@ -190,9 +192,19 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     /// SFTP, the ordinary way. A start path that is not a directory when
     /// find reaches it, or does not exist, is left out.
     func listTrees(base: String, paths: [String]) throws -> [String: ListedTree]? {
+        if let kept = takeKept(base: base, paths: paths) { return kept }
+        return try findListing(base: base, paths: paths)?.trees
+    }
+
+    /// The listing by one `find -P` per run of `paths` (see `listTrees`):
+    /// the trees of the start paths that are directories, and the `lstat`
+    /// of every start path that exists (from the same answer).
+    private func findListing(base: String, paths: [String])
+        throws -> (trees: [String: ListedTree], tops: [String: FileStatus])? {
         if lock.withLock({ findUnavailable }) { return nil }
         let prefix = Self.prefix(base)
         var trees: [String: ListedTree] = [:]
+        var tops: [String: FileStatus] = [:]
         for batch in Self.runs(paths, prefix: prefix, count: 256) {
             // Per entry: type, mode (octal), size, mtime, atime, uid, gid,
             // then the start path and the path below it, each ended by a NUL.
@@ -213,6 +225,7 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
                 let relative = String(topPath.dropFirst(prefix.count))
                 if below.isEmpty {
                     // The start path itself: a tree only if it is a directory.
+                    if tops[relative] == nil { tops[relative] = status }
                     if status.kind == .directory, trees[relative] == nil {
                         trees[relative] = ListedTree(directories: ["": []], top: status)
                     }
@@ -231,6 +244,30 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
                 }
             }
         }
+        return (trees, tops)
+    }
+
+    /// A listing made by a path check (`statuses(base:names:thenListed:)`)
+    /// for the listing that follows it: the trees, the start paths asked,
+    /// and the session's `changeRequests` once it was read.
+    private struct KeptListing {
+        var base: String
+        var names: Set<String>
+        var trees: [String: ListedTree]
+        var changes: Int
+    }
+
+    /// The kept listing, forgotten at the first listing asked after it, and
+    /// used for it when it is of the same directory and start paths (or
+    /// fewer) and nothing that could change the host was asked of this
+    /// connection in between (a command, an SFTP write): it is then what a
+    /// new `find` would answer, a moment earlier.
+    private func takeKept(base: String, paths: [String]) -> [String: ListedTree]? {
+        guard let kept = lock.withLock({ () -> KeptListing? in defer { keptListing = nil }; return keptListing }),
+              kept.base == base, kept.changes == client.session.changeRequests,
+              paths.allSatisfy(kept.names.contains) else { return nil }
+        var trees: [String: ListedTree] = [:]
+        for path in paths { trees[path] = kept.trees[path] }
         return trees
     }
 
@@ -436,9 +473,20 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     /// An absent name is missing from the answer. nil when the host has no
     /// GNU find, a name is not a plain entry name, or find complained of
     /// anything but an absent name.
-    func statuses(base: String, names: [String]) throws -> [String: FileStatus]? {
+    ///
+    /// `thenListed`: the caller lists these trees next (a batch step's path
+    /// check, then its census or copy): the answer comes from the whole
+    /// listing instead (one `find` of every entry below them), kept for
+    /// that listing (`takeKept`), so the two are one request.
+    func statuses(base: String, names: [String], thenListed: Bool = false) throws -> [String: FileStatus]? {
         if lock.withLock({ findUnavailable }) { return nil }
         guard names.allSatisfy({ !$0.isEmpty && !$0.contains("/") && $0 != "." && $0 != ".." }) else { return nil }
+        if thenListed {
+            guard let listing = try findListing(base: base, paths: names) else { return nil }
+            let kept = KeptListing(base: base, names: Set(names), trees: listing.trees, changes: client.session.changeRequests)
+            lock.withLock { keptListing = kept }
+            return listing.tops
+        }
         let prefix = Self.prefix(base)
         var statuses: [String: FileStatus] = [:]
         for batch in Self.runs(names, prefix: prefix, count: 512) {
@@ -672,8 +720,8 @@ final class SFTPDirectory: StoreDirectory {
         try fileSystem.storeTree(items, in: absolute(staging))
     }
 
-    func statuses(of names: [String]) throws -> [String: FileStatus]? {
-        try fileSystem.statuses(base: path, names: names)
+    func statuses(of names: [String], thenListed: Bool) throws -> [String: FileStatus]? {
+        try fileSystem.statuses(base: path, names: names, thenListed: thenListed)
     }
 
     func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? {

@@ -167,7 +167,9 @@ extension PlanEnvironment {
         var results: [Result<StepOutcome, any Error>?] = Array(repeating: nil, count: steps.count)
         var pairs: [Int: Pair] = [:]
         let faults = steps.map { step in Result { try applyFault(step) } }
-        let news = locationsExisting(steps.map { $0["new"] }), olds = locationsExisting(steps.map { $0["old"] })
+        // Each side's path check lists its trees too, for the census below.
+        let news = locationsExisting(steps.map { $0["new"] }, thenListed: true)
+        let olds = locationsExisting(steps.map { $0["old"] }, thenListed: true)
         for i in steps.indices {
             do {
                 try faults[i].get()
@@ -205,7 +207,9 @@ extension PlanEnvironment {
     /// copies run as they would alone.
     private func copyBatch(_ steps: [BoundStep]) -> [Result<StepOutcome, any Error>] {
         let faults = steps.map { step in Result { try applyFault(step) } }
-        let froms = locationsExisting(steps.map { $0["from"] }), tos = locationsExisting(steps.map { $0["to"] })
+        // Each side's path check lists its trees too, for the copies' first pass.
+        let froms = locationsExisting(steps.map { $0["from"] }, thenListed: true)
+        let tos = locationsExisting(steps.map { $0["to"] }, thenListed: true)
         let plans: [Result<CopyPlan, any Error>] = steps.indices.map { i in
             Result {
                 try faults[i].get()
@@ -245,7 +249,7 @@ extension PlanEnvironment {
         var results: [Result<StepOutcome, any Error>?] = Array(repeating: nil, count: steps.count)
         var items: [(index: Int, location: StoreLocation, owner: Owner, text: String)] = []
         let faults = steps.map { step in Result { try applyFault(step) } }
-        let paths = locationsExisting(steps.map { $0["path"] })
+        let paths = locationsExisting(steps.map { $0["path"] }, thenListed: true)
         for (i, step) in steps.enumerated() {
             do {
                 try faults[i].get()

@@ -302,9 +302,10 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
 
     /// `locations(_:)`, each with whether it exists (`exists()`), from the
     /// same request where the store can answer so.
-    public func locationsExisting(_ values: [BoundValue?]) -> [Result<(location: StoreLocation, exists: Bool), any Error>] {
+    public func locationsExisting(_ values: [BoundValue?], thenListed: Bool = false)
+        -> [Result<(location: StoreLocation, exists: Bool), any Error>] {
         byStore(values, { value in let location = try location(value); return (location, try location.exists()) }) { root, paths in
-            root.locationsExisting(paths)
+            root.locationsExisting(paths, thenListed: thenListed)
         }
     }
 

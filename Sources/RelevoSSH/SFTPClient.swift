@@ -127,13 +127,13 @@ public final class SFTPClient: @unchecked Sendable {
     /// The attributes of `path` itself (a symlink is reported as `.symlink`,
     /// never followed), or nil when nothing exists there.
     public func lstat(_ path: String) throws -> FileAttributes? {
-        try withSFTP { try statLocked(path, LIBSSH2_SFTP_LSTAT, "lstat") }
+        try withSFTP(changing: false) { try statLocked(path, LIBSSH2_SFTP_LSTAT, "lstat") }
     }
 
     /// The attributes of what `path` refers to (symlinks followed), or nil
     /// when nothing exists there (including a dangling link).
     public func stat(_ path: String) throws -> FileAttributes? {
-        try withSFTP { try statLocked(path, LIBSSH2_SFTP_STAT, "stat") }
+        try withSFTP(changing: false) { try statLocked(path, LIBSSH2_SFTP_STAT, "stat") }
     }
 
     /// Sets the access and modification times of `path` (following links).
@@ -165,7 +165,7 @@ public final class SFTPClient: @unchecked Sendable {
     /// order), each with its `lstat` attributes (links not followed).
     /// A name that is not valid UTF-8 throws `SSHError.undecodableName`.
     public func list(_ directory: String) throws -> [(name: String, attributes: FileAttributes)] {
-        try withSFTP {
+        try withSFTP(changing: false) {
             let handle = try path(directory) { p, length in
                 libssh2_sftp_open_ex(sftp, p, length, 0, 0, LIBSSH2_SFTP_OPENDIR)
             }
@@ -280,7 +280,7 @@ public final class SFTPClient: @unchecked Sendable {
 
     /// Opens the existing file `path` for reading.
     public func openForReading(_ path: String) throws -> SFTPFileReader {
-        let handle = try withSFTP {
+        let handle = try withSFTP(changing: false) {
             let handle = try self.path(path) { p, length in
                 libssh2_sftp_open_ex(sftp, p, length, UInt(LIBSSH2_FXF_READ), 0, LIBSSH2_SFTP_OPENFILE)
             }
@@ -316,8 +316,8 @@ public final class SFTPClient: @unchecked Sendable {
     // MARK: - Internals
 
     /// Runs `body` under the session's lock (the SFTP pointer is valid there).
-    func withSFTP<R>(_ body: () throws -> R) throws -> R {
-        try session.withSession { _ in try body() }
+    func withSFTP<R>(changing: Bool = true, _ body: () throws -> R) throws -> R {
+        try session.withSession(changing: changing) { _ in try body() }
     }
 
     /// Calls `body` with `text` as a C string and its length; refuses NUL bytes.
@@ -349,7 +349,7 @@ public final class SFTPClient: @unchecked Sendable {
     }
 
     private func linkCall(_ path: String, _ type: Int32, _ operation: String) throws -> String {
-        try withSFTP {
+        try withSFTP(changing: false) {
             var buffer = [CChar](repeating: 0, count: 4097)
             let n = try self.path(path) { p, length in
                 buffer.withUnsafeMutableBufferPointer {
@@ -409,8 +409,8 @@ final class SFTPOpenFile {
     }
 
     /// Runs `body` with the open handle, under the session lock.
-    func with<R>(_ operation: String, _ body: (OpaquePointer) throws -> R) throws -> R {
-        try client.withSFTP {
+    func with<R>(_ operation: String, changing: Bool = true, _ body: (OpaquePointer) throws -> R) throws -> R {
+        try client.withSFTP(changing: changing) {
             guard let handle else {
                 throw SSHError.invalidArgument("sftp \(operation) \(path): the file is already closed")
             }
@@ -419,7 +419,7 @@ final class SFTPOpenFile {
     }
 
     func fstat() throws -> FileAttributes {
-        try with("fstat") { handle in
+        try with("fstat", changing: false) { handle in
             var raw = LIBSSH2_SFTP_ATTRIBUTES()
             let rc = libssh2_sftp_fstat_ex(handle, &raw, 0)
             if rc != 0 { throw client.failureLocked(Int(rc), "fstat", path) }
@@ -462,7 +462,7 @@ public final class SFTPFileReader: @unchecked Sendable {
     /// position, so successive large reads stream at full speed.
     public func read(max: Int = 256 * 1024) throws -> [UInt8] {
         precondition(max > 0, "read(max:) needs a positive size")
-        return try file.with("read") { handle in
+        return try file.with("read", changing: false) { handle in
             if buffer.count < max { buffer = [CChar](repeating: 0, count: max) }
             let n = buffer.withUnsafeMutableBufferPointer { libssh2_sftp_read(handle, $0.baseAddress, max) }
             if n < 0 { throw file.client.failureLocked(n, "read", file.path) }

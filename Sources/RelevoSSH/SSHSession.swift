@@ -43,6 +43,7 @@ public final class SSHSession: @unchecked Sendable {
 
     private let lock = NSLock()
     private var handle: OpaquePointer?
+    private var changes = 0
     private var socket: Int32
     private var closedReason: String?
 
@@ -143,14 +144,28 @@ public final class SSHSession: @unchecked Sendable {
 
     /// Runs `body` with the libssh2 session, under the lock. Throws
     /// `connectionLost` when the session is closed.
-    func withSession<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
+    ///
+    /// `changing`: whether the request may change anything on the host (a
+    /// command, an SFTP write); counted in `changeRequests`.
+    func withSession<R>(changing: Bool = true, _ body: (OpaquePointer) throws -> R) throws -> R {
         lock.lock()
         defer { lock.unlock() }
         guard let handle else {
             throw SSHError.connectionLost(host: endpoint.host, port: endpoint.port,
                                           reason: closedReason ?? "session closed")
         }
+        if changing { changes &+= 1 }
         return try body(handle)
+    }
+
+    /// How many requests that may change the host (every command, every
+    /// SFTP request but those that only read) this session has made so far:
+    /// what was read from the host before is as current as a new read
+    /// while this has not changed, as far as this connection is concerned.
+    public var changeRequests: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return changes
     }
 
     /// Runs `body` only if the session is still open (for cleanup in deinit).

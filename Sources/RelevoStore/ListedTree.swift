@@ -84,7 +84,9 @@ final class ListedDirectory: StoreDirectory {
     }
     var writesTrees: Bool { real.writesTrees }
     func writeTree(_ items: [TreeItem], into staging: String) throws -> Bool { try real.writeTree(items, into: staging) }
-    func statuses(of names: [String]) throws -> [String: FileStatus]? { try real.statuses(of: names) }
+    func statuses(of names: [String], thenListed: Bool) throws -> [String: FileStatus]? {
+        try real.statuses(of: names, thenListed: thenListed)
+    }
     var changesManyOwners: Bool { real.changesManyOwners }
     func changeOwners(_ paths: [String], uid: UInt32, gid: UInt32, missingIsFine: Bool) throws -> Bool {
         try real.changeOwners(paths, uid: uid, gid: gid, missingIsFine: missingIsFine)

@@ -67,7 +67,9 @@ public protocol StoreDirectory: AnyObject {
     /// single entry name of it), asked in one request for many: absent
     /// entries are missing from the answer. nil when this file system
     /// cannot (the default): then the caller asks `status` of each.
-    func statuses(of names: [String]) throws -> [String: FileStatus]?
+    /// `thenListed`: the caller lists those trees next (`listTrees` of the
+    /// same names), which the file system may answer from this request.
+    func statuses(of names: [String], thenListed: Bool) throws -> [String: FileStatus]?
     /// Whether `changeOwners` can change many entries in one request here.
     var changesManyOwners: Bool { get }
     /// Gives the entries at `paths` (relative to this directory; `""` is
@@ -181,7 +183,7 @@ extension StoreDirectory {
     public var changesManyOwners: Bool { false }
     public var writesTrees: Bool { false }
     public func writeTree(_ items: [TreeItem], into staging: String) throws -> Bool { false }
-    public func statuses(of names: [String]) throws -> [String: FileStatus]? { nil }
+    public func statuses(of names: [String], thenListed: Bool) throws -> [String: FileStatus]? { nil }
     public func changeOwners(_ paths: [String], uid: UInt32, gid: UInt32, missingIsFine: Bool) throws -> Bool { false }
     public func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool { false }
     public func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? { nil }

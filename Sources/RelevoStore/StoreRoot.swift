@@ -111,8 +111,11 @@ public struct StoreRoot: Hashable, Sendable, CustomStringConvertible {
 
     /// `locations(_:)`, each with whether it exists as `exists()` answers
     /// it, from the same request where it could (else asked on its own).
-    public func locationsExisting(_ relatives: [String]) -> [Result<(location: StoreLocation, exists: Bool), any Error>] {
-        checkedLocations(relatives).map { result in
+    /// `thenListed`: the caller lists these trees next (a census, a copy),
+    /// which the file system may answer from the same request.
+    public func locationsExisting(_ relatives: [String], thenListed: Bool = false)
+        -> [Result<(location: StoreLocation, exists: Bool), any Error>] {
+        checkedLocations(relatives, thenListed: thenListed).map { result in
             Result {
                 let checked = try result.get()
                 return (checked.location, try checked.exists ?? checked.location.exists())
@@ -120,12 +123,13 @@ public struct StoreRoot: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    private func checkedLocations(_ relatives: [String]) -> [Result<(location: StoreLocation, exists: Bool?), any Error>] {
+    private func checkedLocations(_ relatives: [String], thenListed: Bool = false)
+        -> [Result<(location: StoreLocation, exists: Bool?), any Error>] {
         let parsed = relatives.map { relative in Result { try StoreRoot.components(ofRelative: relative) } }
         let direct = Set(parsed.compactMap { (try? $0.get()).flatMap { $0.count == 1 ? $0[0] : nil } })
         var statuses: [String: FileStatus]?
         if direct.count > 1, let top = try? fileSystem.openDirectory(absolute: path, display: "") {
-            statuses = (try? top.statuses(of: direct.sorted())) ?? nil
+            statuses = (try? top.statuses(of: direct.sorted(), thenListed: thenListed)) ?? nil
         }
         return zip(relatives, parsed).map { relative, components in
             Result {

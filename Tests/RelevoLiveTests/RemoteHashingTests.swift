@@ -367,6 +367,54 @@ import TestbedSupport
         }
     }
 
+    /// A batch step's path check that lists (`thenListed`) answers the
+    /// listing that follows it: one `find` for both, the same trees a fresh
+    /// listing gives. The kept listing serves one listing only, of the same
+    /// paths or fewer, and never across a request that may change the host
+    /// (an SFTP write, a command): then `find` is asked again and sees the
+    /// change.
+    @Test func aPathCheckThatListsAnswersTheListingThatFollows() throws {
+        let bed = IsolatedTestbed(name: "keptlist")
+        try bed.up()
+        defer { bed.down() }
+        let oldRoot = bed["RELEVO_OLD_ROOT"]
+        let base = try makeMaildir(oldRoot)
+        for name in ["keep1", "keep2"] { try FileManager.default.copyItem(atPath: base, toPath: oldRoot + "/" + name) }
+        let pool = SSHPool()
+        defer { pool.closeAll() }
+        let client = try pool.sftp(for: try endpoint(bed, "OLD"))
+        let old = SFTPFileSystem(client: client, name: "neon")
+        let top = try old.openDirectory(absolute: oldRoot, display: "")
+        let names = ["hashuser", "keep1", "keep2", "absent"]
+        func shape(_ trees: [String: ListedTree]?) -> [String: [String: [String]]] {
+            (trees ?? [:]).mapValues { tree in tree.directories.mapValues { $0.map { "\($0.name.display) \($0.status.size)" }.sorted() } }
+        }
+
+        var finds = old.commands("find")
+        let statuses = try #require(try top.statuses(of: names, thenListed: true))
+        #expect(Set(statuses.keys) == ["hashuser", "keep1", "keep2"])
+        #expect(statuses.values.allSatisfy { $0.kind == .directory })
+        let kept = try top.listTrees(Array(names.prefix(3)))
+        #expect(old.commands("find") == finds + 1, "the path check's find answered the listing")
+        let fresh = try top.listTrees(names)
+        #expect(old.commands("find") == finds + 2, "a kept listing serves one listing only")
+        #expect(shape(kept) == shape(fresh) && !shape(fresh).isEmpty)
+        #expect(try top.statuses(of: names, thenListed: false) == statuses, "the same answer as a path check alone")
+
+        // A change asked of the host in between: listed again, change seen.
+        finds = old.commands("find")
+        _ = try top.statuses(of: names, thenListed: true)
+        #expect(try client.makeDirectory(oldRoot + "/keep1/.Drafts", mode: 0o700))
+        let after = try top.listTrees(names)
+        #expect(old.commands("find") == finds + 2)
+        #expect(after?["keep1"]?.directories[".Drafts"] != nil)
+        // More paths than were checked: listed again.
+        finds = old.commands("find")
+        _ = try top.statuses(of: ["keep1"], thenListed: true)
+        _ = try top.listTrees(["keep1", "keep2"])
+        #expect(old.commands("find") == finds + 2)
+    }
+
     /// First copies into absent destinations are written whole: one `tar`
     /// on the new host for the batch, then one rename per Maildir out of a
     /// staging folder in `.relevo-staging`; every file with its mode and
