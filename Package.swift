@@ -26,6 +26,8 @@ let package = Package(
                        providers: [.apt(["libgraphviz-dev"])]),
         .systemLibrary(name: "CPQ", pkgConfig: "libpq",
                        providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
         // Plain C functions for what Swift cannot call: variadic functions and
         // function-like macros of libcurl and libssh2.
         .target(name: "CRelevoShim", dependencies: ["CCurl", "CSSH2"]),
@@ -37,7 +39,7 @@ let package = Package(
         .target(name: "RelevoCheck", dependencies: ["RelevoBasics", "RelevoYAML", "RelevoPlan"]),
         .target(name: "RelevoLint", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoCheck"]),
         .target(name: "RelevoDirectory", dependencies: ["RelevoBasics"]),
-        .target(name: "RelevoStore", dependencies: ["RelevoBasics"]),
+        .target(name: "RelevoStore", dependencies: ["RelevoBasics", "COpenSSL"]),
         .target(name: "RelevoEngine", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoCheck"]),
         .target(name: "RelevoJournal", dependencies: ["RelevoBasics", "RelevoEngine", "CSQLite"]),
         .target(name: "RelevoPostgres", dependencies: ["RelevoBasics", "RelevoPlan", "RelevoEngine", "RelevoJournal", "CPQ"]),

@@ -215,14 +215,24 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
             let fields = result.stdout.split(separator: 0, omittingEmptySubsequences: false)
             // The output ends with a NUL, so the last field is empty.
             guard fields.count % 3 == 1, fields.last?.isEmpty == true else { return nil }
+            // Entries come start path by start path, folder by folder: the
+            // start path and the parent are read once per run of them.
+            let prefixBytes = Array(prefix.utf8)
+            var lastTop: ArraySlice<UInt8> = [], relative = ""
+            var lastParent: ArraySlice<UInt8> = [], parentText = ""
             var i = 0
             while i + 2 < fields.count {
                 let (attributes, top, below) = (fields[i], fields[i + 1], fields[i + 2])
                 i += 3
-                let topPath = String(decoding: top, as: UTF8.self)
-                guard topPath.hasPrefix(prefix), wanted.contains(String(topPath.dropFirst(prefix.count))),
-                      let status = Self.findStatus(attributes) else { return nil }
-                let relative = String(topPath.dropFirst(prefix.count))
+                if relative.isEmpty || !top.elementsEqual(lastTop) {
+                    guard top.starts(with: prefixBytes) else { return nil }
+                    relative = String(decoding: top.dropFirst(prefixBytes.count), as: UTF8.self)
+                    guard wanted.contains(relative) else { return nil }
+                    lastTop = top
+                    lastParent = []
+                    parentText = ""
+                }
+                guard let status = Self.findStatus(attributes) else { return nil }
                 if below.isEmpty {
                     // The start path itself: a tree only if it is a directory.
                     if tops[relative] == nil { tops[relative] = status }
@@ -233,14 +243,17 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
                 }
                 guard trees[relative] != nil else { continue }
                 // Its parent's listing gains the entry; a directory gets its own (empty so far).
-                let bytes = Array(below)
-                let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
-                let parent = slash.map { String(decoding: bytes[..<$0], as: UTF8.self) } ?? ""
-                let name = slash.map { Array(bytes[($0 + 1)...]) } ?? bytes
+                let slash = below.lastIndex(of: UInt8(ascii: "/"))
+                let parentBytes = slash.map { below[..<$0] } ?? below[below.startIndex..<below.startIndex]
+                if !parentBytes.elementsEqual(lastParent) {
+                    parentText = String(decoding: parentBytes, as: UTF8.self)
+                    lastParent = parentBytes
+                }
+                let name = slash.map { Array(below[($0 + 1)...]) } ?? Array(below)
                 guard !name.isEmpty else { return nil }
-                trees[relative]!.directories[parent, default: []].append((EntryName(bytes: name), status))
+                trees[relative]!.directories[parentText, default: []].append((EntryName(bytes: name), status))
                 if status.kind == .directory {
-                    trees[relative]!.directories[String(decoding: bytes, as: UTF8.self), default: []] += []
+                    trees[relative]!.directories[String(decoding: below, as: UTF8.self), default: []] += []
                 }
             }
         }

@@ -45,6 +45,18 @@ import Testing
         #expect(hasher.hexDigest() == SHA256.hexHash(Array("abc".utf8)))
     }
 
+    /// A hasher is a value: a copy goes on from where it was copied, and
+    /// neither sees what is fed to the other.
+    @Test func aCopyIsIndependent() {
+        var first = SHA256()
+        first.update("ab")
+        var second = first
+        second.update("c")
+        first.update("x")
+        #expect(second.hexDigest() == SHA256.hexHash(Array("abc".utf8)))
+        #expect(first.hexDigest() == SHA256.hexHash(Array("abx".utf8)))
+    }
+
     @Test func agreesWithSha256sumOnRandomFiles() throws {
         let directory = try TempDirectory()
         var generator = SystemRandomNumberGenerator()
