@@ -422,9 +422,16 @@ extension PlanEnvironment {
         }
         let text = try String(contentsOf: try workFile(step["from"]?.string ?? ""), encoding: .utf8)
         var added: [String] = []
-        for record in try LDIFReader().read(text) {
-            guard case .content(let entry) = record else { continue }
-            if try directory.entry(entry.dn) != nil { continue }
+        let entries = try LDIFReader().read(text).compactMap { record -> Entry? in
+            guard case .content(let entry) = record else { return nil }
+            return entry
+        }
+        // Which entries are there already, read together (a live server: the
+        // reads in flight at once); an entry there is left as it is.
+        let present = directory.entries(entries.map(\.dn))
+        var seen: Set<DistinguishedName> = []
+        for (entry, found) in zip(entries, present) {
+            if try found.get() != nil || !seen.insert(entry.dn).inserted { continue }
             do {
                 try change(element, LDIFChangeRecord(dn: entry.dn, change: .add(entry.attributes)))
                 added.append(entry.dn.description)
