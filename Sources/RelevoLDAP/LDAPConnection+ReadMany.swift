@@ -65,20 +65,12 @@ extension LDAPConnection {
         var found: Entry?
         var problem: LDAPError?
         while true {
-            var message: OpaquePointer?
-            var wait = Self.makeTimeval(seconds: endpoint.timeout)
-            let type = ldap_result(handle, messageID, LDAP_MSG_ONE, &wait, &message)
+            let type: Int32, message: OpaquePointer?
+            do { (type, message) = try nextAnswer(to: messageID, .read, dn: dn) } catch {
+                abandonRest()
+                throw error
+            }
             switch type {
-            case 0:
-                ldap_abandon_ext(handle, messageID, nil, nil)
-                abandonRest()
-                throw LDAPError(kind: .cannotConnect, code: .timeout, operation: .read, dn: dn, url: endpoint.url,
-                                detail: "no answer within \(Self.seconds(endpoint.timeout)) s")
-            case -1:
-                abandonRest()
-                var code: Int32 = LDAPResultCode.serverDown.rawValue
-                ldap_get_option(handle, LDAP_OPT_RESULT_CODE, &code)
-                throw failure(code, .read, dn: dn)
             case 0x64: // LDAP_RES_SEARCH_ENTRY
                 defer { ldap_msgfree(message) }
                 do { found = try parseEntry(message!, operation: .read) } catch { problem = problem ?? error }

@@ -165,19 +165,11 @@ extension LDAPConnection {
             // The answers: entries, references, then the result.
             cookie = []
             answers: while true {
-                var message: OpaquePointer?
-                var wait = Self.makeTimeval(seconds: endpoint.timeout)
-                let type = ldap_result(handle, messageID, LDAP_MSG_ONE, &wait, &message)
+                let type: Int32, message: OpaquePointer?
+                do { (type, message) = try nextAnswer(to: messageID, operation, dn: baseString) } catch {
+                    throw ldapFailure(error)
+                }
                 switch type {
-                case 0:
-                    ldap_abandon_ext(handle, messageID, nil, nil)
-                    throw ldapFailure(LDAPError(kind: .cannotConnect, code: .timeout, operation: operation, dn: baseString,
-                                                url: endpoint.url,
-                                                detail: "no answer within \(Self.seconds(endpoint.timeout)) s"))
-                case -1:
-                    var code: Int32 = LDAPResultCode.serverDown.rawValue
-                    ldap_get_option(handle, LDAP_OPT_RESULT_CODE, &code)
-                    throw ldapFailure(failure(code, operation, dn: baseString))
                 case 0x64: // LDAP_RES_SEARCH_ENTRY
                     let entry: Entry
                     do {
@@ -206,6 +198,29 @@ extension LDAPConnection {
             }
         } while !cookie.isEmpty
         return pages
+    }
+
+    /// The next message answering request `messageID`, waited for at most
+    /// the endpoint's timeout (a request without an answer in time is
+    /// abandoned). Throws `cannotConnect` with `timeout`, or the failure of
+    /// the connection.
+    func nextAnswer(to messageID: Int32, _ operation: LDAPOperation,
+                    dn: String) throws(LDAPError) -> (type: Int32, message: OpaquePointer?) {
+        var message: OpaquePointer?
+        var wait = Self.makeTimeval(seconds: endpoint.timeout)
+        let type = ldap_result(handle, messageID, LDAP_MSG_ONE, &wait, &message)
+        switch type {
+        case 0:
+            ldap_abandon_ext(handle, messageID, nil, nil)
+            throw LDAPError(kind: .cannotConnect, code: .timeout, operation: operation, dn: dn, url: endpoint.url,
+                            detail: "no answer within \(Self.seconds(endpoint.timeout)) s")
+        case -1:
+            var code: Int32 = LDAPResultCode.serverDown.rawValue
+            ldap_get_option(handle, LDAP_OPT_RESULT_CODE, &code)
+            throw failure(code, operation, dn: dn)
+        default:
+            return (type, message)
+        }
     }
 
     /// Parses and frees the search result message; returns the cookie for
