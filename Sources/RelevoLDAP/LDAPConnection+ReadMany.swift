@@ -2,8 +2,11 @@ internal import CLDAP
 import RelevoDirectory
 
 extension LDAPConnection {
-    /// How many reads `readMany` keeps in flight on the connection at once.
-    public static let readWindow = 128
+    /// How many reads `readMany` keeps in flight on the connection at once:
+    /// under slapd's smallest limit of pending requests per connection
+    /// (`connmaxpending`, 100 for an anonymous session; beyond it slapd
+    /// stops reading the connection until answers have gone out).
+    public static let readWindow = 64
 
     /// Reads several entries as `read` does, with the requests sent ahead of
     /// the answers: up to `readWindow` base searches go out before the first
