@@ -132,18 +132,14 @@ public enum Ownership {
     }
 
     /// The owners of the paths below `directory` changed in one request per
-    /// owner and 500 paths (`changeOwners`); false as soon as the file system
-    /// says it cannot.
+    /// owner (`changeOwners`: over SSH the paths go NUL-separated on
+    /// standard input, so there is no command line to outgrow); false as
+    /// soon as the file system says it cannot.
     private static func changeInRequests(_ byOwner: [Owner: [String]], in directory: DirectoryHandle,
                                          missingIsFine: Bool) throws -> Bool {
         for (owner, paths) in byOwner.sorted(by: { ($0.key.uid, $0.key.gid) < ($1.key.uid, $1.key.gid) }) {
-            var start = 0
-            while start < paths.count {
-                let batch = Array(paths[start..<min(start + 500, paths.count)])
-                guard try directory.changeOwners(batch, uid: owner.uid, gid: owner.gid, missingIsFine: missingIsFine) else {
-                    return false
-                }
-                start += batch.count
+            guard try directory.changeOwners(paths, uid: owner.uid, gid: owner.gid, missingIsFine: missingIsFine) else {
+                return false
             }
         }
         return true
@@ -156,8 +152,8 @@ public enum Ownership {
             if skipMissing { return }
             throw StoreError.io(path: location.relative, operation: "open directory", errno: ENOENT)
         }
-        // Where the file system can, in one request per owner and 500
-        // entries (`chown -h` over SSH): the entries are the ones the walk
+        // Where the file system can, in one request per owner (`chown -h`
+        // over SSH): the entries are the ones the walk
         // just found, regular files and directories only, and a link
         // planted since would have its own owner changed, never its target's.
         if directory.changesManyOwners {
@@ -197,7 +193,7 @@ public enum Ownership {
 extension Ownership {
     /// `change` for many locations of one store root (a batch of sets): each
     /// location is walked as `change` walks it, then the owners are changed
-    /// in one request per owner and 500 entries for all of them where the
+    /// in one request per owner for all of them where the
     /// file system can (`chown -h` over SSH, on paths below the root).
     /// Where it cannot, or that request fails, each location's changes are
     /// applied on its own (changing an owner twice is harmless). One

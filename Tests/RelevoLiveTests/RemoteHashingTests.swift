@@ -273,6 +273,23 @@ import TestbedSupport
         let chowned = fs.commands("chown")
         #expect(try fs.changeOwners(base: oldRoot, paths: paths, uid: 0, gid: 0, missingIsFine: false))
         #expect(fs.commands("chown") - chowned == 1, "one command: the paths go on standard input")
+
+        // A batch's chown of more than 500 entries, and its undo: one
+        // request per owner each (the paths on standard input).
+        try FileManager.default.createDirectory(atPath: oldRoot + "/short/cur", withIntermediateDirectories: true)
+        let store = try StoreRoot(oldRoot, on: fs)
+        let locations = [try store.location("long"), try store.location("short")]
+        let vmail = try fs.owner(user: "vmail", group: "vmail")
+        let changing = fs.commands("chown")
+        let reports = Ownership.changeMany(locations.map { ($0, vmail) })
+        #expect(fs.commands("chown") - changing == 1, "one chown for 600 files and 3 folders")
+        let report = try reports[0].get()
+        #expect(report.changes.count == 602)
+        #expect(try Ownership.currentOwners(of: locations[0]).allSatisfy { $0.owner == vmail })
+        let restoring = fs.commands("chown")
+        try Ownership.restore(report, in: locations[0])
+        #expect(fs.commands("chown") - restoring == 1, "one chown gives the 602 entries their owner back")
+        #expect(try Ownership.currentOwners(of: locations[0]).allSatisfy { $0.owner.uid == 0 })
         for run in SFTPFileSystem.runs(paths, prefix: oldRoot + "/", count: 512) {
             #expect(run.reduce(0) { $0 + oldRoot.utf8.count + $1.utf8.count + 4 } <= 24 * 1024)
         }
