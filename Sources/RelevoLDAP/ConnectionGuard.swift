@@ -75,9 +75,17 @@ final class ConnectionGuard: @unchecked Sendable {
 
     private var pendingSeconds: Double = 0
 
+    /// Where deadlines fire: a serial queue of its own, which libdispatch
+    /// serves from its overcommitting pool (a thread is made when none is
+    /// free). The global concurrent queue has only as many threads as the
+    /// machine has cores: when blocking work holds them all (a busy run, a
+    /// test suite), a deadline on it fired a minute late while the
+    /// handshake it was to end spun at 100% CPU.
+    private static let deadlines = DispatchQueue(label: "relevo.ldap.connection-deadline")
+
     /// Must be called with `lock` held.
     private func schedule(_ seconds: Double, generation: Int) {
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [weak self] in
+        Self.deadlines.asyncAfter(deadline: .now() + seconds) { [weak self] in
             self?.expire(generation)
         }
     }

@@ -148,6 +148,27 @@ import TestbedSupport
         #expect(seconds < 2 + 3)
     }
 
+    /// The handshake's deadline fires while blocking work holds every
+    /// thread of Dispatch's global queue (a loaded run or test suite): it
+    /// has a queue of its own. On the global queue it waited for one of
+    /// those threads (61 s in a test run).
+    @Test func theDeadlineFiresWhileTheGlobalQueueIsBusy() throws {
+        let listener = try SilentListener()
+        let ca = try Live.testbed()["RELEVO_LDAP_CA_FILE"]
+        let endpoint = try Live.admin(url: "ldaps://127.0.0.12:\(listener.port)", caFile: ca, timeout: 2)
+        let release = DispatchSemaphore(value: 0)
+        let blockers = 4 * ProcessInfo.processInfo.activeProcessorCount
+        for _ in 0..<blockers {
+            // Bounded, in case the connection never returns.
+            DispatchQueue.global().async { _ = release.wait(timeout: .now() + 30) }
+        }
+        defer { for _ in 0..<blockers { release.signal() } }
+        let (result, seconds) = Live.timed { Result { try LDAPConnection(endpoint) } }
+        let error = try #require(throws: LDAPError.self) { try result.get() }
+        #expect(error.kind == .cannotConnect)
+        #expect(seconds < 2 + 3)
+    }
+
     @Test func hungServerFailsWithinTheTimeoutDuringStartTLS() throws {
         let listener = try SilentListener()
         let ca = try Live.testbed()["RELEVO_LDAP_CA_FILE"]

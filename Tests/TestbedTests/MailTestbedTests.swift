@@ -65,7 +65,8 @@ import TestbedSupport
         // other process (here a sleep) is not acted on.
         let pids = Self.mailDaemons.compactMap { bed.pid($0) }
         #expect(pids.count == 4)
-        let stranger = try ProcessResult.start("/bin/sleep", ["60"])
+        // Long enough to outlive two `down`s on a loaded machine (killed below).
+        let stranger = try ProcessResult.start("/bin/sleep", ["3600"])
         defer { kill(stranger.pid, SIGKILL); _ = stranger.wait() }
         let down = try bed.script("down")
         #expect(down.status == 0, "\(down)")
