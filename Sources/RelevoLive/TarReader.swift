@@ -160,6 +160,8 @@ enum TarWriter {
 
     static func archive(_ files: [File]) -> [UInt8] {
         var out: [UInt8] = []
+        // Each file: a pax header and its records, a header, the data; then two blocks.
+        out.reserveCapacity(files.reduce(1024) { $0 + 3 * 512 + ($1.bytes.count + 511) / 512 * 512 })
         for file in files {
             var records = record("mtime", time(file.mtime)) + record("atime", time(file.atime))
             // ustar's name field holds 100 bytes, NUL-terminated when shorter.
@@ -172,14 +174,14 @@ enum TarWriter {
                           mtime: file.mtime.seconds, type: UInt8(ascii: file.isDirectory ? "5" : "0")),
                    file.isDirectory ? [] : file.bytes, to: &out)
         }
-        out += [UInt8](repeating: 0, count: 1024)
+        out.append(contentsOf: repeatElement(0, count: 1024))
         return out
     }
 
     private static func append(_ header: [UInt8], _ data: [UInt8], to out: inout [UInt8]) {
-        out += header
-        out += data
-        out += [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
+        out.append(contentsOf: header)
+        out.append(contentsOf: data)
+        out.append(contentsOf: repeatElement(0, count: (512 - data.count % 512) % 512))
     }
 
     /// A ustar header (names here are short: no prefix field needed).

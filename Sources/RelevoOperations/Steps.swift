@@ -356,7 +356,7 @@ extension PlanEnvironment {
     }
 
     func chownOutcome(_ report: OwnershipReport, _ ownerText: String) -> StepOutcome {
-        StepOutcome(status: .done, undo: ["owners": json(report)],
+        StepOutcome(status: .done, undo: ["owners": report.json],
                     evidence: "\(report.changes.count) entries given to \(ownerText), \(report.unchanged) already were",
                     seconds: Double(report.changes.count + report.unchanged) * timing.latency / 10)
     }

@@ -111,22 +111,27 @@ public struct MaildirCensus: Hashable, Sendable, Codable {
     }
 
     static func slot(of path: String) -> Slot {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        let folder: String
-        let rest: ArraySlice<String>
-        if parts.count == 2 {
-            folder = ""
-            rest = parts[...]
-        } else if parts.count == 3, parts[0].hasPrefix("."), parts[0].count > 1 {
-            folder = parts[0]
-            rest = parts[1...]
+        // The path's components, looked at in place (this runs for every
+        // file of every census): SUB/NAME, or .FOLDER/SUB/NAME.
+        let slash = UInt8(ascii: "/")
+        let utf8 = path.utf8
+        guard let first = utf8.firstIndex(of: slash) else { return .other }
+        let afterFirst = utf8.index(after: first)
+        let folder: Substring
+        let subdirectory: Substring
+        if let second = utf8[afterFirst...].firstIndex(of: slash) {
+            guard !utf8[utf8.index(after: second)...].contains(slash) else { return .other }
+            folder = path[..<first]
+            guard folder.hasPrefix("."), folder.count > 1 else { return .other }
+            subdirectory = path[afterFirst..<second]
         } else {
-            return .other
+            folder = ""
+            subdirectory = path[..<first]
         }
-        switch rest.first! {
-        case "new": return .message(folder: folder, subdirectory: .new)
-        case "cur": return .message(folder: folder, subdirectory: .cur)
-        case "tmp": return .temporary(folder: folder)
+        switch subdirectory {
+        case "new": return .message(folder: String(folder), subdirectory: .new)
+        case "cur": return .message(folder: String(folder), subdirectory: .cur)
+        case "tmp": return .temporary(folder: String(folder))
         default: return .other
         }
     }

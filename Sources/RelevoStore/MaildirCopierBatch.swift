@@ -200,7 +200,8 @@ extension MaildirCopier {
             }
         }
         // Parents before children, as a pass makes them.
-        directories.sort { $0.path.split(separator: "/").count < $1.path.split(separator: "/").count }
+        let depth = { (path: String) in path.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "/") ? 1 : 0) } }
+        directories = directories.map { (depth($0.path), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
         return (directories, files)
     }
 

@@ -1,4 +1,5 @@
 import Glibc
+import RelevoBasics
 
 /// A numeric owner and group.
 public struct Owner: Hashable, Sendable, Codable, CustomStringConvertible {
@@ -39,6 +40,20 @@ public struct OwnershipReport: Hashable, Sendable, Codable {
     public var changes: [OwnerChange]
     /// Entries already owned by the target.
     public var unchanged: Int
+
+    /// The report as JSON with sorted keys, as `JSONEncoder` with
+    /// `.sortedKeys` writes it (a batch's `chown` journals one per member,
+    /// with an entry per file: written directly, it costs a fraction).
+    public var json: String {
+        func owner(_ o: Owner) -> String { "{\"gid\":\(o.gid),\"uid\":\(o.uid)}" }
+        var out = "{\"applied\":" + (applied ? "true" : "false") + ",\"changes\":["
+        for (i, change) in changes.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"from\":" + owner(change.from) + ",\"path\":" + JSONString.quoted(change.path)
+                + ",\"to\":" + owner(change.to) + "}"
+        }
+        return out + "],\"location\":" + JSONString.quoted(location) + ",\"unchanged\":\(unchanged)}"
+    }
 }
 
 /// `chown -R owner:group` done safely: never through a link (`lchown` by

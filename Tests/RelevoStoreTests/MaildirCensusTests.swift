@@ -89,3 +89,43 @@ import Glibc
         #expect(MaildirCensus.slot(of: "maildirsize") == .other)
     }
 }
+
+/// Where a census puts each path (`MaildirCensus.slot`), read in place,
+/// against the reading by components it replaced, on listed shapes and on
+/// many drawn paths.
+@Suite struct MaildirSlotTests {
+    static func reference(_ path: String) -> MaildirCensus.Slot {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let folder: String
+        let rest: ArraySlice<String>
+        if parts.count == 2 {
+            folder = ""
+            rest = parts[...]
+        } else if parts.count == 3, parts[0].hasPrefix("."), parts[0].count > 1 {
+            folder = parts[0]
+            rest = parts[1...]
+        } else {
+            return .other
+        }
+        switch rest.first! {
+        case "new": return .message(folder: folder, subdirectory: .new)
+        case "cur": return .message(folder: folder, subdirectory: .cur)
+        case "tmp": return .temporary(folder: folder)
+        default: return .other
+        }
+    }
+
+    @Test func agreesWithTheReadingByComponents() {
+        let listed = ["new/1", "cur/1:2,S", "tmp/x", ".Sent/cur/1", ".Sent/tmp/1", ".Sent/new/", "./cur/1", "../cur/1",
+                      ".Sent/other/1", "cur", "", "/", "//", "cur/", "/cur/1", ".a/cur/b/c", "courierimapkeywords/x",
+                      ".\u{301}/cur/1", ".é/cur/1", "new/a/b", ".x/new/1"]
+        for path in listed { #expect(MaildirCensus.slot(of: path) == Self.reference(path), "\(path)") }
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["new", "cur", "tmp", ".Sent", ".", "..", "", "x", ".\u{301}", "é", ":2,S", "1700000000.M1P2.host"]
+        for _ in 0..<20000 {
+            let count = Int.random(in: 1...4, using: &generator)
+            let path = (0..<count).map { _ in pieces.randomElement(using: &generator)! }.joined(separator: "/")
+            #expect(MaildirCensus.slot(of: path) == Self.reference(path), "\(path)")
+        }
+    }
+}

@@ -66,3 +66,26 @@ import Glibc
         #expect(directory.status("secret").st_uid == owner)
     }
 }
+
+/// The undo record a `chown` journals, written directly: read back equal,
+/// with the keys in the order `JSONEncoder` sorts them; odd names included.
+@Suite struct OwnershipReportJSONTests {
+    @Test func reportsReadBackEqual() throws {
+        let odd = ["plain", "", "quote\"back\\slash/slash", "tab\tnew\nline\r\u{01}\u{7f}", "é ✓ 𝄞", "cur/1700000000.M1P2.host,S=5:2,S"]
+        let changes = odd.enumerated().map { i, name in
+            OwnerChange(path: name, from: Owner(uid: UInt32(i), gid: UInt32.max - UInt32(i)), to: Owner(uid: 5000, gid: 0))
+        }
+        let samples = [
+            OwnershipReport(location: "", applied: false, changes: [], unchanged: 0),
+            OwnershipReport(location: "/var/qmail/maildirs/" + odd[2], applied: true, changes: changes, unchanged: 42),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        for sample in samples {
+            let text = sample.json
+            #expect(try JSONDecoder().decode(OwnershipReport.self, from: Data(text.utf8)) == sample, "\(text)")
+            let reference = try JSONSerialization.jsonObject(with: encoder.encode(sample)) as? NSDictionary
+            #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? NSDictionary == reference)
+        }
+    }
+}
