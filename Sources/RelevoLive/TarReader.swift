@@ -188,10 +188,21 @@ enum TarWriter {
     private static func header(name: String, mode: UInt32, size: Int, mtime: Int64, type: UInt8) -> [UInt8] {
         var h = [UInt8](repeating: 0, count: 512)
         func put(_ text: String, at offset: Int) {
-            for (i, byte) in text.utf8.enumerated() { h[offset + i] = byte }
+            var i = offset
+            for byte in text.utf8 {
+                h[i] = byte
+                i += 1
+            }
         }
+        // `width - 1` octal digits, zero-padded (this runs twice a file).
         func octal(_ value: UInt64, at offset: Int, width: Int) {
-            put(String(repeating: "0", count: max(0, width - 1 - String(value, radix: 8).count)) + String(value, radix: 8), at: offset)
+            var digits = 1
+            while value >> (3 * UInt64(digits)) != 0 && digits < 22 { digits += 1 }
+            var rest = value
+            for i in stride(from: offset + max(width - 1, digits) - 1, through: offset, by: -1) {
+                h[i] = UInt8(ascii: "0") + UInt8(rest & 7)
+                rest >>= 3
+            }
         }
         put(name, at: 0)
         octal(UInt64(mode), at: 100, width: 8)

@@ -64,6 +64,25 @@ import Testing
 
 /// What Relevo writes, GNU tar must extract exactly (and the reader read back).
 @Suite struct TarWriterTests {
+    /// The ustar fields are zero-padded octal, as GNU tar writes them.
+    @Test func headerFieldsAreZeroPaddedOctal() throws {
+        let file = TarWriter.File(name: "0/cur/x", mode: 0o640, mtime: FileTime(seconds: 1_700_000_000, nanoseconds: 1),
+                                  atime: FileTime(seconds: 0), bytes: [UInt8](repeating: 1, count: 1537))
+        let archive = TarWriter.archive([file])
+        // The pax header comes first; the file's own header follows its records.
+        let records = Int(String(decoding: archive[124..<135], as: UTF8.self), radix: 8)!
+        let header = Array(archive[(512 + (records + 511) / 512 * 512)...].prefix(512))
+        func field(_ range: Range<Int>) -> String { String(decoding: header[range], as: UTF8.self) }
+        #expect(field(0..<7) == "0/cur/x")
+        #expect(field(100..<107) == "0000640")
+        #expect(field(108..<115) == "0000000")
+        #expect(field(124..<135) == "00000003001")
+        #expect(field(136..<147) == String(1_700_000_000, radix: 8).leftPadded(to: 11))
+        let sum = header.enumerated().reduce(0) { $0 + (148..<156 ~= $1.offset ? 32 : Int($1.element)) }
+        #expect(field(148..<154) == String(sum, radix: 8).leftPadded(to: 6))
+        #expect(try TarReader.entries(archive).map(\.path) == ["0/cur/x"])
+    }
+
     @Test func gnuTarExtractsWhatTheWriterWrites() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tarw-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -98,4 +117,8 @@ import Testing
             #expect(Int64(st.st_mtim.tv_sec) == file.mtime.seconds && Int32(st.st_mtim.tv_nsec) == file.mtime.nanoseconds)
         }
     }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
