@@ -34,7 +34,21 @@ public struct AttributeDescription: Hashable, Sendable, CustomStringConvertible 
     /// True when both name the same attribute exactly (type and options),
     /// ignoring case.
     public static func sameName(_ a: String, _ b: String) -> Bool {
-        a.count == b.count && a.lowercased() == b.lowercased()
+        // ASCII names (every valid one) compared byte by byte, ignoring
+        // the case of letters: what the Unicode comparison below gives them.
+        var x = a.utf8.makeIterator(), y = b.utf8.makeIterator()
+        while true {
+            switch (x.next(), y.next()) {
+            case (nil, nil):
+                return true
+            case let (p?, q?) where p < 0x80 && q < 0x80:
+                if p != q && (p | 0x20 != q | 0x20 || !isAlpha(p) || !isAlpha(q)) { return false }
+            case let (p, q) where (p ?? 0) < 0x80 && (q ?? 0) < 0x80:
+                return false  // one ended, the other is longer and ASCII so far
+            default:
+                return a.count == b.count && a.lowercased() == b.lowercased()
+            }
+        }
     }
 
     static func isAlpha(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) }
@@ -44,7 +58,19 @@ public struct AttributeDescription: Hashable, Sendable, CustomStringConvertible 
     /// Validates the grammar of an attribute description given as bytes.
     /// Returns the offset of the first offending byte, or nil when valid.
     static func firstInvalidOffset<C: Collection>(_ bytes: C) -> Int? where C.Element == UInt8, C.Index == Int {
-        let b = Array(bytes)
+        if let offset = bytes.withContiguousStorageIfAvailable({ firstInvalidOffset(buffer: $0) }) { return offset }
+        return Array(bytes).withUnsafeBufferPointer { firstInvalidOffset(buffer: $0) }
+    }
+
+    /// Whether `name` is a valid attribute description (what `init?` checks).
+    static func isValid(_ name: String) -> Bool {
+        var name = name
+        name.makeContiguousUTF8()
+        return name.utf8.withContiguousStorageIfAvailable { firstInvalidOffset(buffer: $0) == nil }
+            ?? isValid(Array(name.utf8))
+    }
+
+    private static func firstInvalidOffset(buffer b: UnsafeBufferPointer<UInt8>) -> Int? {
         guard let first = b.first else { return 0 }
         var i = 0
         if isAlpha(first) {

@@ -81,7 +81,11 @@ enum DNParser {
                 let shown = c == "\u{0}" ? "NUL" : "'\(c)'"
                 throw DNError(offset: p.index, message: "\(shown) must be escaped in a DN value")
             default:
-                bytes.append(contentsOf: String(c).utf8)
+                if c.isASCII {
+                    bytes.append(UInt8(c.value))
+                } else {
+                    bytes.append(contentsOf: String(c).utf8)
+                }
                 if c != " " { keep = bytes.count }
                 p.index += 1
             }

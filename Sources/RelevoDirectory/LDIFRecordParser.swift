@@ -97,7 +97,8 @@ struct RecordParser {
         return spec.valueStart + bytes
     }
 
-    func isName(_ spec: Spec, _ name: String) -> Bool { spec.name.lowercased() == name }
+    /// `name` is lower-case ASCII; a spec's name is a valid (ASCII) description.
+    func isName(_ spec: Spec, _ name: String) -> Bool { AttributeDescription.sameName(spec.name, name) }
 
     func record(_ lines: [LDIFLine]) throws(LDIFError) -> LDIFRecord {
         let first = lines[0]
@@ -184,7 +185,8 @@ struct RecordParser {
             // Re-use the value parsing of an attribute line on the rest.
             var tail = line
             tail.bytes = Array("control".utf8) + b[i...]
-            tail.segments = [LDIFLine.Segment(logicalStart: 0, inputOffset: 0, lineNumber: line.lineNumber, lineStart: 0)]
+            tail.first = LDIFLine.Segment(logicalStart: 0, inputOffset: 0, lineNumber: line.lineNumber, lineStart: 0)
+            tail.more = []
             do {
                 let tailSpec = try spec(tail)
                 value = AttributeValue(bytes: try self.value(tailSpec, tail))
