@@ -337,12 +337,10 @@ public actor Engine {
         for i in members.indices { members[i].index = i }
         // The list is fixed here, in one durable write: a crash while writing
         // it must not leave a resume with part of the members.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         var states: [(set: String, state: SetState, detail: String?)] = []
         var details: [String: String] = [:]
         for m in members {
-            let detail = String(decoding: try encoder.encode(m), as: UTF8.self)
+            let detail = try m.journalJSON()
             states.append((m.key, .pending, detail))
             details[m.key] = detail
         }
