@@ -36,7 +36,11 @@ public struct AttributeDescription: Hashable, Sendable, CustomStringConvertible 
     public static func sameName(_ a: String, _ b: String) -> Bool {
         // ASCII names (every valid one) compared byte by byte, ignoring
         // the case of letters: what the Unicode comparison below gives them.
-        var x = a.utf8.makeIterator(), y = b.utf8.makeIterator()
+        // Most names compared differ in length or first letter: told at once.
+        let (au, bu) = (a.utf8, b.utf8)
+        if let p = au.first, let q = bu.first, p < 0x80, q < 0x80, p | 0x20 != q | 0x20 { return false }
+        if au.count != bu.count && au.allSatisfy({ $0 < 0x80 }) && bu.allSatisfy({ $0 < 0x80 }) { return false }
+        var x = au.makeIterator(), y = bu.makeIterator()
         while true {
             switch (x.next(), y.next()) {
             case (nil, nil):
