@@ -198,3 +198,30 @@ struct ReferenceLDIFWriter {
         }
     }
 }
+
+@Suite struct SimpleDNParsingTests {
+    @Test func plainDNsAreReadAsTheScalarParserReadsThem() throws {
+        var rng = SplitMix64(seed: 11)
+        let pieces = ["uid", "dc", "cn", "1.2.3", "2.5", "a-b", "x", "=", ",", "a", "Z", "9", ".", "-", "_", " ", "\\,", "+",
+                      "#", "é", "\"", ";", "ceres", "exalumno", "", "=="]
+        var samples = ["uid=ceres,dc=exalumno,dc=unam,dc=mx", "UID=Ceres,DC=X", "cn=a=b,dc=x", "cn=,dc=x", "a=b,", ",a=b",
+                       "a=b,,c=d", "1.2.3=x", "1a=b", "-a=b", "a_b=c", "=x", "x", "", "dc=mx"]
+        for _ in 0..<4000 {
+            samples.append((0..<Int(rng.next() % 10)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined())
+        }
+        var simple = 0
+        for s in samples {
+            guard let fast = DNParser.parseSimple(s) else { continue }
+            simple += 1
+            let general = try DNParser.parseScalars(s)
+            #expect(fast.map(\.description) == general.map(\.description), "\(s)")
+            #expect(fast.map(\.key) == general.map(\.key), "\(s)")
+            #expect(fast.flatMap { $0.attributes.map(\.type) } == general.flatMap { $0.attributes.map(\.type) }, "\(s)")
+            #expect(fast.flatMap { $0.attributes.map(\.value) } == general.flatMap { $0.attributes.map(\.value) }, "\(s)")
+        }
+        #expect(simple > 40)
+        #expect(DNParser.parseSimple("uid=ceres,dc=exalumno,dc=unam,dc=mx")?.count == 4)
+        #expect(DNParser.parseSimple("uid=a\\,b,dc=x") == nil)
+        #expect(DNParser.parseSimple("a=b,") == nil)
+    }
+}
