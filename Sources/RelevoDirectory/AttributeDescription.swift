@@ -36,23 +36,28 @@ public struct AttributeDescription: Hashable, Sendable, CustomStringConvertible 
     public static func sameName(_ a: String, _ b: String) -> Bool {
         // ASCII names (every valid one) compared byte by byte, ignoring
         // the case of letters: what the Unicode comparison below gives them.
-        // Most names compared differ in length or first letter: told at once.
-        let (au, bu) = (a.utf8, b.utf8)
-        if let p = au.first, let q = bu.first, p < 0x80, q < 0x80, p | 0x20 != q | 0x20 { return false }
-        if au.count != bu.count && au.allSatisfy({ $0 < 0x80 }) && bu.allSatisfy({ $0 < 0x80 }) { return false }
-        var x = au.makeIterator(), y = bu.makeIterator()
-        while true {
-            switch (x.next(), y.next()) {
-            case (nil, nil):
-                return true
-            case let (p?, q?) where p < 0x80 && q < 0x80:
-                if p != q && (p | 0x20 != q | 0x20 || !isAlpha(p) || !isAlpha(q)) { return false }
-            case let (p, q) where (p ?? 0) < 0x80 && (q ?? 0) < 0x80:
-                return false  // one ended, the other is longer and ASCII so far
-            default:
-                return a.count == b.count && a.lowercased() == b.lowercased()
-            }
+        let ascii = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in asciiSameName(x, y) }
         }
+        if let ascii, let ascii, let same = ascii { return same }
+        return a.count == b.count && a.lowercased() == b.lowercased()
+    }
+
+    /// `sameName` of two names' bytes, or nil when a byte that is not
+    /// ASCII is met before the answer is known.
+    private static func asciiSameName(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool? {
+        let shorter = min(x.count, y.count)
+        var i = 0
+        while i < shorter {
+            let (p, q) = (x[i], y[i])
+            if p >= 0x80 || q >= 0x80 { return nil }
+            if p != q && !(isAlpha(p) && p | 0x20 == q | 0x20) { return false }
+            i += 1
+        }
+        if x.count == y.count { return true }
+        // One goes on: a different name if it goes on in ASCII.
+        let next = x.count > shorter ? x[shorter] : y[shorter]
+        return next < 0x80 ? false : nil
     }
 
     static func isAlpha(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) }
