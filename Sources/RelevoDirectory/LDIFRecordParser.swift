@@ -157,7 +157,14 @@ struct RecordParser {
         for line in lines {
             let s = try spec(line)
             if isName(s, "dn") { throw error(line, 0, "'dn:' inside a record: separate records with a blank line") }
-            entry.append(s.name, AttributeValue(bytes: try value(s, line)))
+            let value = AttributeValue(bytes: try value(s, line))
+            // A value of the attribute of the line before (objectClass...)
+            // joins it without a search; `append` finds any other.
+            if let last = entry.attributes.indices.last, AttributeDescription.sameName(entry.attributes[last].name, s.name) {
+                entry.attributes[last].values.append(value)
+            } else {
+                entry.append(s.name, value)
+            }
         }
         return entry.attributes
     }
