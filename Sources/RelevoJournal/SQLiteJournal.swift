@@ -444,10 +444,34 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try dropHeldRunning(phase: phase, sets: states.map(\.set))
         let now = Date().timeIntervalSinceReferenceDate
         try write { db in
-            for entry in states {
-                try Self.writeState(phase: phase, set: entry.set, entry.state, detail: entry.detail, now: now, in: db)
+            guard states.count > 1, Set(states.map(\.set)).count == states.count else {
+                for entry in states {
+                    try Self.writeState(phase: phase, set: entry.set, entry.state, detail: entry.detail, now: now, in: db)
+                }
+                return
+            }
+            // Sets named once each (a member list): up to `rowsPerInsert`
+            // a statement, in order, each row as `writeState` writes it.
+            var start = 0
+            while start < states.count {
+                let chunk = states[start..<min(start + Self.rowsPerInsert, states.count)]
+                var values: [SQLValue] = []
+                values.reserveCapacity(chunk.count * 5)
+                for entry in chunk {
+                    values += [.text(phase), .text(try Self.setKey(entry.set)), .text(entry.state.rawValue), .text(entry.detail),
+                               .real(now)]
+                }
+                try db.run(Self.stateUpserts[chunk.count], values)
+                start += chunk.count
             }
         }
+    }
+
+    static let stateUpserts = multiRowInserts("INSERT INTO sets (phase, set_key, state, detail, updated_at)", columns: 5).map {
+        $0 + """
+             ON CONFLICT (phase, set_key) DO UPDATE
+            SET state = excluded.state, detail = excluded.detail, updated_at = excluded.updated_at
+            """
     }
 
     private static func slot(_ key: StepKey) -> Int { key.index * 2 + (key.undo ? 1 : 0) }
