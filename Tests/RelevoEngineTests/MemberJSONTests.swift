@@ -1,6 +1,6 @@
 import Foundation
 import RelevoBasics
-import RelevoEngine
+@testable import RelevoEngine
 import Testing
 
 /// A member's journal detail and a list of strings written without
@@ -47,5 +47,17 @@ import Testing
         #expect(JSONString.encoderArray([]) == "[]")
         #expect(JSONString.encoderArray(["a", "b\"c"]) == nil)
         #expect(JSONString.encoderQuoted("a/b") == #""a\/b""#)
+    }
+}
+
+/// The activity sort key written directly is `String(format:)`'s.
+@Suite struct ActivityKeyTests {
+    @Test func wholeNumbersAreFormattedAsPrintfFormatsThem() {
+        var values: [Double] = [0, -0.0, 1, 9, 10, 99, 100, 12345, 999_999_999_999, 1e12, 1e13, 2.5, -3, 0.1, 1e-7, .infinity, 123.000001]
+        var rng = SplitMix64(seed: 31)
+        for _ in 0..<500 { values.append(Double(rng.next() % 1_000_000_000)) }
+        for value in values {
+            #expect(Engine.activityKey(value) == String(format: "%020.6f", value), "\(value)")
+        }
     }
 }
