@@ -30,6 +30,39 @@ public enum JSONString {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `s` quoted as Foundation's `JSONEncoder` quotes it (`/` written
+    /// `\/`), or nil when `s` holds a character whose escape is left to
+    /// `JSONEncoder` itself (a control character, DEL, `"` or `\`): for
+    /// journal rows that must stay what `JSONEncoder` wrote, without its cost.
+    public static func encoderQuoted(_ s: String) -> String? {
+        var slashes = 0
+        for byte in s.utf8 {
+            if byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F { return nil }
+            if byte == 0x2F { slashes += 1 }
+        }
+        if slashes == 0 { return "\"" + s + "\"" }
+        var out: [UInt8] = [0x22]
+        out.reserveCapacity(s.utf8.count + slashes + 2)
+        for byte in s.utf8 {
+            if byte == 0x2F { out.append(0x5C) }
+            out.append(byte)
+        }
+        out.append(0x22)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `JSONEncoder`'s text of an array of strings, or nil when one of them
+    /// is not `encoderQuoted`.
+    public static func encoderArray(_ values: [String]) -> String? {
+        var out = "["
+        for (i, value) in values.enumerated() {
+            guard let quoted = encoderQuoted(value) else { return nil }
+            if i > 0 { out += "," }
+            out += quoted
+        }
+        return out + "]"
+    }
+
     /// A JSON object of strings with its keys in ascending order, on one
     /// line: what `JSONEncoder` with `.sortedKeys` writes for a
     /// `[String: String]`, without its cost (journal rows write one per step).

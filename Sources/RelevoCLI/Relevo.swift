@@ -13,8 +13,28 @@ public enum Relevo {
                          stdout: &out, stderr: &err,
                          stdoutIsTTY: isatty(STDOUT_FILENO) == 1,
                          stderrIsTTY: isatty(STDERR_FILENO) == 1,
-                         liveProgress: { FileHandle.standardError.write(Data($0.utf8)) })
+                         liveProgress: { writeToStandardError($0) })
         exit(status)
+    }
+
+    /// Writes `text` to file descriptor 2 as it is, with `write` calls
+    /// until it is all out (a progress line per set: `FileHandle` cost more
+    /// than the rest of a dry-run set's output); gives up on an error.
+    static func writeToStandardError(_ text: String) {
+        var text = text
+        text.withUTF8 { buffer in
+            guard var next = buffer.baseAddress else { return }
+            var left = buffer.count
+            while left > 0 {
+                let written = write(STDERR_FILENO, next, left)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                next += written
+                left -= written
+            }
+        }
     }
 
     /// Runs `relevo ARGUMENTS` and returns the exit status (see `ExitStatus`).

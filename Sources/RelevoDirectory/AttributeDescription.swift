@@ -34,7 +34,30 @@ public struct AttributeDescription: Hashable, Sendable, CustomStringConvertible 
     /// True when both name the same attribute exactly (type and options),
     /// ignoring case.
     public static func sameName(_ a: String, _ b: String) -> Bool {
-        a.count == b.count && a.lowercased() == b.lowercased()
+        // ASCII names (every valid one) compared byte by byte, ignoring
+        // the case of letters: what the Unicode comparison below gives them.
+        let ascii = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in asciiSameName(x, y) }
+        }
+        if let ascii, let ascii, let same = ascii { return same }
+        return a.count == b.count && a.lowercased() == b.lowercased()
+    }
+
+    /// `sameName` of two names' bytes, or nil when a byte that is not
+    /// ASCII is met before the answer is known.
+    private static func asciiSameName(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool? {
+        let shorter = min(x.count, y.count)
+        var i = 0
+        while i < shorter {
+            let (p, q) = (x[i], y[i])
+            if p >= 0x80 || q >= 0x80 { return nil }
+            if p != q && !(isAlpha(p) && p | 0x20 == q | 0x20) { return false }
+            i += 1
+        }
+        if x.count == y.count { return true }
+        // One goes on: a different name if it goes on in ASCII.
+        let next = x.count > shorter ? x[shorter] : y[shorter]
+        return next < 0x80 ? false : nil
     }
 
     static func isAlpha(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) }
@@ -44,7 +67,19 @@ public struct AttributeDescription: Hashable, Sendable, CustomStringConvertible 
     /// Validates the grammar of an attribute description given as bytes.
     /// Returns the offset of the first offending byte, or nil when valid.
     static func firstInvalidOffset<C: Collection>(_ bytes: C) -> Int? where C.Element == UInt8, C.Index == Int {
-        let b = Array(bytes)
+        if let offset = bytes.withContiguousStorageIfAvailable({ firstInvalidOffset(buffer: $0) }) { return offset }
+        return Array(bytes).withUnsafeBufferPointer { firstInvalidOffset(buffer: $0) }
+    }
+
+    /// Whether `name` is a valid attribute description (what `init?` checks).
+    static func isValid(_ name: String) -> Bool {
+        var name = name
+        name.makeContiguousUTF8()
+        return name.utf8.withContiguousStorageIfAvailable { firstInvalidOffset(buffer: $0) == nil }
+            ?? isValid(Array(name.utf8))
+    }
+
+    private static func firstInvalidOffset(buffer b: UnsafeBufferPointer<UInt8>) -> Int? {
         guard let first = b.first else { return 0 }
         var i = 0
         if isAlpha(first) {

@@ -9,6 +9,11 @@ extension DistinguishedName {
     ///   their UTF-8 bytes (`\0A`, `\C2\85`);
     /// - every other character, including non-ASCII letters, unchanged.
     public static func escape(value: String) -> String {
+        needsNoEscape(value) ? value : escapeScalars(value)
+    }
+
+    /// `escape(value:)` scalar by scalar, whatever the value.
+    static func escapeScalars(_ value: String) -> String {
         let scalars = Array(value.unicodeScalars)
         var out = ""
         out.reserveCapacity(scalars.count)
@@ -31,6 +36,26 @@ extension DistinguishedName {
             }
         }
         return out
+    }
+
+    /// True when `escape(value:)` would return `value` unchanged: printable
+    /// ASCII without the characters escaped, neither starting with `#` nor
+    /// starting or ending with a space (non-ASCII text is left to `escape`).
+    static func needsNoEscape(_ value: String) -> Bool {
+        let utf8 = value.utf8
+        guard let first = utf8.first, let last = utf8.last else { return true }
+        if first == UInt8(ascii: "#") || first == 0x20 || last == 0x20 { return false }
+        for byte in utf8 {
+            guard byte >= 0x20 && byte < 0x7F else { return false }
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"),
+                 UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\\"), UInt8(ascii: "="):
+                return false
+            default:
+                continue
+            }
+        }
+        return true
     }
 
     static func hexPair(_ byte: UInt8) -> String {

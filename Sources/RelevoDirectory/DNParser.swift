@@ -1,6 +1,12 @@
 /// The RFC 4514 string parser, over Unicode scalars so offsets are stable.
 enum DNParser {
     static func parse(_ string: String) throws(DNError) -> [RelativeDistinguishedName] {
+        if let simple = parseSimple(string) { return simple }
+        return try parseScalars(string)
+    }
+
+    /// `parse` scalar by scalar, whatever the DN.
+    static func parseScalars(_ string: String) throws(DNError) -> [RelativeDistinguishedName] {
         var p = Cursor(Array(string.unicodeScalars))
         p.skipSpaces()
         if p.atEnd { return [] }
@@ -17,6 +23,46 @@ enum DNParser {
             if p.atEnd { throw DNError(offset: p.index, message: "expected an RDN after ','") }
         }
         return rdns
+    }
+
+    /// The RDNs of a DN written plainly (nearly every DN: printable ASCII
+    /// without spaces, escapes, quotes, `+`, `;`, `<`, `>` or `#`, each RDN
+    /// `type=value` with a valid type), as `parse` reads them, split on the
+    /// bytes; nil for any other DN, which `parse` reads scalar by scalar
+    /// (and reports the error of, if it has one).
+    static func parseSimple(_ string: String) -> [RelativeDistinguishedName]? {
+        var string = string
+        string.makeContiguousUTF8()
+        return string.utf8.withContiguousStorageIfAvailable { bytes -> [RelativeDistinguishedName]? in
+            if bytes.isEmpty { return nil }
+            for byte in bytes {
+                guard byte > 0x20 && byte < 0x7F else { return nil }
+                switch byte {
+                case UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "+"), UInt8(ascii: ";"),
+                     UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "#"):
+                    return nil
+                default:
+                    continue
+                }
+            }
+            var rdns: [RelativeDistinguishedName] = []
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: ",") { end += 1 }
+                // type=value: the type up to the first '=', the value after it.
+                guard let equals = bytes[start..<end].firstIndex(of: UInt8(ascii: "=")), equals > start else { return nil }
+                let type = UnsafeBufferPointer(rebasing: bytes[start..<equals])
+                guard type.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || AttributeDescription.isKeyChar($0) }),
+                      AttributeDescription.firstInvalidOffset(type) == nil else { return nil }
+                let typeText = String(decoding: type, as: UTF8.self)
+                let value = String(decoding: UnsafeBufferPointer(rebasing: bytes[(equals + 1)..<end]), as: UTF8.self)
+                rdns.append(RelativeDistinguishedName(unchecked: [AttributeTypeAndValue(unchecked: typeText, value: value)]))
+                if end == bytes.count { return rdns }
+                start = end + 1
+            }
+            return nil
+        } ?? nil
     }
 
     static func parseRDN(_ p: inout Cursor) throws(DNError) -> RelativeDistinguishedName {
@@ -81,7 +127,11 @@ enum DNParser {
                 let shown = c == "\u{0}" ? "NUL" : "'\(c)'"
                 throw DNError(offset: p.index, message: "\(shown) must be escaped in a DN value")
             default:
-                bytes.append(contentsOf: String(c).utf8)
+                if c.isASCII {
+                    bytes.append(UInt8(c.value))
+                } else {
+                    bytes.append(contentsOf: String(c).utf8)
+                }
                 if c != " " { keep = bytes.count }
                 p.index += 1
             }

@@ -67,7 +67,7 @@ public struct RelativeDistinguishedName: Hashable, Sendable, CustomStringConvert
 
     init(unchecked attributes: [AttributeTypeAndValue]) {
         self.attributes = attributes
-        self.key = attributes.map(\.key).sorted().joined(separator: "+")
+        self.key = attributes.count == 1 ? attributes[0].key : attributes.map(\.key).sorted().joined(separator: "+")
     }
 
     public var description: String { attributes.map(\.description).joined(separator: "+") }

@@ -94,7 +94,11 @@ public struct Entry: Hashable, Sendable, CustomStringConvertible {
             // Most attributes are another type: told by their name's type
             // (up to any ';', ASCII letters in any case) before it is parsed.
             guard Self.typeMatches(attribute.name, description.type) else { continue }
-            if let d = AttributeDescription(attribute.name), d.isSubtype(of: description) {
+            if !attribute.name.utf8.contains(UInt8(ascii: ";")) {
+                // No options: the name is the (valid) type itself, a subtype
+                // of a request that names no option either.
+                if description.options.isEmpty { out += attribute.values }
+            } else if let d = AttributeDescription(attribute.name), d.isSubtype(of: description) {
                 out += attribute.values
             }
         }

@@ -13,15 +13,23 @@ struct LDIFLine {
     }
 
     var bytes: [UInt8]
-    var segments: [Segment]
+    /// The first physical piece, then those of continuation lines (kept
+    /// apart so that an unfolded line, nearly every one, allocates none).
+    var first: Segment
+    var more: [Segment] = []
+
+    init(bytes: [UInt8], first: Segment) {
+        self.bytes = bytes
+        self.first = first
+    }
 
     /// The physical line the logical line starts on.
-    var lineNumber: Int { segments[0].lineNumber }
+    var lineNumber: Int { first.lineNumber }
 
     /// The line and column of logical offset `index` (clamped to the line).
     func location(of index: Int, in input: [UInt8]) -> (line: Int, column: Int) {
-        var segment = segments[0]
-        for s in segments where s.logicalStart <= index { segment = s }
+        var segment = first
+        for s in more where s.logicalStart <= index { segment = s }
         let offset = min(max(segment.inputOffset + (index - segment.logicalStart), segment.lineStart), input.count)
         var column = 1
         var i = segment.lineStart
@@ -66,7 +74,7 @@ struct LDIFLineSplitter {
             if contentEnd > start, input[contentEnd - 1] == 0x0D { contentEnd -= 1 }
             let length = contentEnd - start
             if length > limits.maxLineLength {
-                let probe = LDIFLine(bytes: [], segments: [.init(logicalStart: 0, inputOffset: start, lineNumber: lineNumber, lineStart: start)])
+                let probe = LDIFLine(bytes: [], first: .init(logicalStart: 0, inputOffset: start, lineNumber: lineNumber, lineStart: start))
                 let at = probe.location(of: limits.maxLineLength, in: input)
                 throw LDIFError(line: at.line, column: at.column,
                                 message: "line longer than \(limits.maxLineLength) bytes")
@@ -83,7 +91,7 @@ struct LDIFLineSplitter {
                     throw LDIFError(line: lineNumber, column: 1,
                                     message: "continuation line (starting with a space) with no line to continue")
                 }
-                line.segments.append(.init(logicalStart: line.bytes.count, inputOffset: start + 1,
+                line.more.append(.init(logicalStart: line.bytes.count, inputOffset: start + 1,
                                            lineNumber: lineNumber, lineStart: start))
                 line.bytes.append(contentsOf: input[(start + 1)..<contentEnd])
                 if line.bytes.count > limits.maxLogicalLineLength {
@@ -94,7 +102,7 @@ struct LDIFLineSplitter {
             } else {
                 finishLine()
                 pending = LDIFLine(bytes: Array(input[start..<contentEnd]),
-                                   segments: [.init(logicalStart: 0, inputOffset: start, lineNumber: lineNumber, lineStart: start)])
+                                   first: .init(logicalStart: 0, inputOffset: start, lineNumber: lineNumber, lineStart: start))
             }
             start = end + 1
         }

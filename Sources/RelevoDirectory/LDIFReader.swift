@@ -64,8 +64,9 @@ public struct LDIFReader: Sendable {
         }
         var out: [(line: Int, record: LDIFRecord)] = []
         out.reserveCapacity(records.count)
-        for lines in records {
-            out.append((lines[0].lineNumber, try parser.record(lines)))
+        for i in records.indices {
+            out.append((records[i][0].lineNumber, try parser.record(records[i])))
+            records[i] = []  // its lines are no longer needed: the peak memory is lower
         }
         return out
     }

@@ -97,7 +97,8 @@ struct RecordParser {
         return spec.valueStart + bytes
     }
 
-    func isName(_ spec: Spec, _ name: String) -> Bool { spec.name.lowercased() == name }
+    /// `name` is lower-case ASCII; a spec's name is a valid (ASCII) description.
+    func isName(_ spec: Spec, _ name: String) -> Bool { AttributeDescription.sameName(spec.name, name) }
 
     func record(_ lines: [LDIFLine]) throws(LDIFError) -> LDIFRecord {
         let first = lines[0]
@@ -156,7 +157,14 @@ struct RecordParser {
         for line in lines {
             let s = try spec(line)
             if isName(s, "dn") { throw error(line, 0, "'dn:' inside a record: separate records with a blank line") }
-            entry.append(s.name, AttributeValue(bytes: try value(s, line)))
+            let value = AttributeValue(bytes: try value(s, line))
+            // A value of the attribute of the line before (objectClass...)
+            // joins it without a search; `append` finds any other.
+            if let last = entry.attributes.indices.last, AttributeDescription.sameName(entry.attributes[last].name, s.name) {
+                entry.attributes[last].values.append(value)
+            } else {
+                entry.append(s.name, value)
+            }
         }
         return entry.attributes
     }
@@ -184,7 +192,8 @@ struct RecordParser {
             // Re-use the value parsing of an attribute line on the rest.
             var tail = line
             tail.bytes = Array("control".utf8) + b[i...]
-            tail.segments = [LDIFLine.Segment(logicalStart: 0, inputOffset: 0, lineNumber: line.lineNumber, lineStart: 0)]
+            tail.first = LDIFLine.Segment(logicalStart: 0, inputOffset: 0, lineNumber: line.lineNumber, lineStart: 0)
+            tail.more = []
             do {
                 let tailSpec = try spec(tail)
                 value = AttributeValue(bytes: try self.value(tailSpec, tail))

@@ -21,47 +21,54 @@ public struct LDIFWriter: Sendable {
 
     /// The LDIF text of `records`, ending with a newline.
     public func write(_ records: [LDIFRecord]) -> String {
-        var chunks: [String] = []
-        if includeVersion { chunks.append("version: 1\n") }
-        for record in records {
-            var lines: [String] = []
+        // Written as bytes into one buffer, line by line, each line folded
+        // as it ends; records separated by a blank line.
+        var out = Output(lineWidth: lineWidth)
+        if includeVersion { out.text("version: 1\n") }  // never folded
+        for (i, record) in records.enumerated() {
+            if i > 0 || includeVersion { out.bytes.append(0x0A) }
             switch record {
             case .content(let entry):
-                lines.append(spec("dn", AttributeValue(entry.dn.description)))
-                lines += attributeLines(entry.attributes)
+                out.spec("dn", entry.dn.description)
+                attributeLines(entry.attributes, &out)
             case .change(let change):
-                lines.append(spec("dn", AttributeValue(change.dn.description)))
+                out.spec("dn", change.dn.description)
                 for control in change.controls {
-                    var line = "control: \(control.oid) \(control.critical ? "true" : "false")"
+                    out.begin()
+                    out.text("control: \(control.oid) \(control.critical ? "true" : "false")")
                     if let value = control.value {
-                        line += Self.isSafeString(value.bytes) && !value.bytes.isEmpty
-                            ? ": " + value.string! : ":: " + Base64.encode(value.bytes)
+                        if Self.isSafeString(value.bytes) && !value.bytes.isEmpty {
+                            out.text(": ")
+                            out.bytes += value.bytes
+                        } else {
+                            out.text(":: ")
+                            Base64.encode(value.bytes, into: &out.bytes)
+                        }
                     }
-                    lines.append(line)
+                    out.end()
                 }
                 switch change.change {
                 case .add(let attributes):
-                    lines.append("changetype: add")
-                    lines += attributeLines(attributes)
+                    out.line("changetype: add")
+                    attributeLines(attributes, &out)
                 case .delete:
-                    lines.append("changetype: delete")
+                    out.line("changetype: delete")
                 case .modify(let modifications):
-                    lines.append("changetype: modify")
+                    out.line("changetype: modify")
                     for modification in modifications {
-                        lines.append("\(modification.operation.rawValue): \(modification.attribute)")
-                        lines += modification.values.map { spec(modification.attribute, $0) }
-                        lines.append("-")
+                        out.line("\(modification.operation.rawValue): \(modification.attribute)")
+                        for value in modification.values { out.spec(modification.attribute, value.bytes) }
+                        out.line("-")
                     }
                 case let .modifyDN(newRDN, deleteOldRDN, newSuperior):
-                    lines.append("changetype: modrdn")
-                    lines.append(spec("newrdn", AttributeValue(newRDN.description)))
-                    lines.append("deleteoldrdn: \(deleteOldRDN ? 1 : 0)")
-                    if let newSuperior { lines.append(spec("newsuperior", AttributeValue(newSuperior.description))) }
+                    out.line("changetype: modrdn")
+                    out.spec("newrdn", newRDN.description)
+                    out.line("deleteoldrdn: \(deleteOldRDN ? 1 : 0)")
+                    if let newSuperior { out.spec("newsuperior", newSuperior.description) }
                 }
             }
-            chunks.append(lines.map(fold).joined())
         }
-        return chunks.joined(separator: "\n")
+        return String(decoding: out.bytes, as: UTF8.self)
     }
 
     /// The LDIF text of `entries` as content records.
@@ -78,33 +85,70 @@ public struct LDIFWriter: Sendable {
         return bytes.allSatisfy { $0 != 0 && $0 != 0x0A && $0 != 0x0D && $0 < 0x80 }
     }
 
-    private func attributeLines(_ attributes: [Attribute]) -> [String] {
-        attributes.flatMap { attribute in attribute.values.map { spec(attribute.name, $0) } }
-    }
-
-    private func spec(_ name: String, _ value: AttributeValue) -> String {
-        if value.bytes.isEmpty { return name + ":" }
-        if Self.isSafeString(value.bytes) { return name + ": " + String(decoding: value.bytes, as: UTF8.self) }
-        return name + ":: " + Base64.encode(value.bytes)
-    }
-
-    /// The line folded to `lineWidth`, with its newline.
-    private func fold(_ line: String) -> String {
-        let bytes = Array(line.utf8)
-        guard lineWidth >= 2, bytes.count > lineWidth else { return line + "\n" }
-        var out: [UInt8] = []
-        var start = 0
-        var width = lineWidth
-        while start < bytes.count {
-            var end = min(start + width, bytes.count)
-            // Never split a UTF-8 sequence (only a DN or name could hold one).
-            while end < bytes.count, end > start + 1, bytes[end] & 0xC0 == 0x80 { end -= 1 }
-            if start > 0 { out.append(0x20) }
-            out += bytes[start..<end]
-            out.append(0x0A)
-            start = end
-            width = lineWidth - 1
+    private func attributeLines(_ attributes: [Attribute], _ out: inout Output) {
+        for attribute in attributes {
+            for value in attribute.values { out.spec(attribute.name, value.bytes) }
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The text being written, and where its current line started.
+    private struct Output {
+        let lineWidth: Int
+        var bytes: [UInt8] = []
+        var lineStart = 0
+
+        init(lineWidth: Int) { self.lineWidth = lineWidth }
+
+        mutating func begin() { lineStart = bytes.count }
+
+        mutating func text(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+        mutating func line(_ s: String) {
+            begin()
+            text(s)
+            end()
+        }
+
+        /// `name: value`, `name:: base64` when the value is not a safe
+        /// string, `name:` when it is empty.
+        mutating func spec(_ name: String, _ value: [UInt8]) {
+            begin()
+            text(name)
+            if value.isEmpty {
+                bytes.append(UInt8(ascii: ":"))
+            } else if LDIFWriter.isSafeString(value) {
+                text(": ")
+                bytes += value
+            } else {
+                text(":: ")
+                Base64.encode(value, into: &bytes)
+            }
+            end()
+        }
+
+        mutating func spec(_ name: String, _ value: String) { spec(name, Array(value.utf8)) }
+
+        /// Ends the current line with its newline, folded to `lineWidth`:
+        /// continuation lines start with one space.
+        mutating func end() {
+            guard lineWidth >= 2, bytes.count - lineStart > lineWidth else {
+                bytes.append(0x0A)
+                return
+            }
+            let line = Array(bytes[lineStart...])
+            bytes.removeSubrange(lineStart...)
+            var start = 0
+            var width = lineWidth
+            while start < line.count {
+                var end = min(start + width, line.count)
+                // Never split a UTF-8 sequence (only a DN or name could hold one).
+                while end < line.count, end > start + 1, line[end] & 0xC0 == 0x80 { end -= 1 }
+                if start > 0 { bytes.append(0x20) }
+                bytes += line[start..<end]
+                bytes.append(0x0A)
+                start = end
+                width = lineWidth - 1
+            }
+        }
     }
 }

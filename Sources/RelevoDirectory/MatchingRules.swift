@@ -31,6 +31,7 @@ public enum MatchingRules {
     }
 
     static func key(_ value: AttributeValue) -> Key {
+        if let folded = foldASCII(value.bytes) { return .text(String(decoding: folded, as: UTF8.self)) }
         if let s = value.string { return .text(fold(s)) }
         return .binary(value.bytes)
     }
@@ -38,7 +39,77 @@ public enum MatchingRules {
     /// Lower-cases `s` and applies insignificant space handling: no leading or
     /// trailing spaces, inner runs of spaces become one space.
     public static func fold(_ s: String) -> String {
-        collapseSpaces(s.lowercased(), trimLeading: true, trimTrailing: true)
+        var s = s
+        s.makeContiguousUTF8()
+        // ASCII text (nearly every value) folded byte by byte: the same
+        // result as the Unicode path below, without its String building.
+        if let ascii = s.utf8.withContiguousStorageIfAvailable({ foldASCII($0) }), let folded = ascii {
+            return folded.elementsEqual(s.utf8) ? s : String(decoding: folded, as: UTF8.self)
+        }
+        return collapseSpaces(s.lowercased(), trimLeading: true, trimTrailing: true)
+    }
+
+    /// `fold` of ASCII bytes (A-Z lower-cased, spaces handled as `fold`
+    /// does), or nil when a byte is not ASCII.
+    static func foldASCII<C: Collection>(_ bytes: C) -> [UInt8]? where C.Element == UInt8 {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var pendingSpace = false
+        for byte in bytes {
+            guard byte < 0x80 else { return nil }
+            if byte == 0x20 {
+                pendingSpace = true
+                continue
+            }
+            if pendingSpace && !out.isEmpty { out.append(0x20) }
+            pendingSpace = false
+            out.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
+        }
+        return out
+    }
+
+    static func isASCII(_ bytes: [UInt8]) -> Bool {
+        bytes.allSatisfy { $0 < 0x80 }
+    }
+
+    /// `foldASCII(a) == foldASCII(b)` for ASCII bytes, without making either.
+    static func foldedASCIIEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var x = FoldedASCII(a), y = FoldedASCII(b)
+        while true {
+            let p = x.next(), q = y.next()
+            if p != q { return false }
+            if p == nil { return true }
+        }
+    }
+
+    /// The bytes of `foldASCII` one at a time.
+    struct FoldedASCII: IteratorProtocol {
+        let bytes: [UInt8]
+        var index = 0
+        var pendingSpace = false
+        var seenText = false
+
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        mutating func next() -> UInt8? {
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == 0x20 {
+                    pendingSpace = true
+                    index += 1
+                    continue
+                }
+                if pendingSpace && seenText {
+                    pendingSpace = false
+                    return 0x20
+                }
+                pendingSpace = false
+                seenText = true
+                index += 1
+                return byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
+            }
+            return nil
+        }
     }
 
     static func collapseSpaces(_ s: String, trimLeading: Bool, trimTrailing: Bool) -> String {
@@ -61,6 +132,9 @@ public enum MatchingRules {
 
     /// Equality under the directory's rule (see the type's documentation).
     public static func equal(_ a: AttributeValue, _ b: AttributeValue) -> Bool {
+        // The same bytes are the same value under every rule below.
+        if a.bytes == b.bytes { return true }
+        if isASCII(a.bytes) && isASCII(b.bytes) { return foldedASCIIEqual(a.bytes, b.bytes) }
         switch (key(a), key(b)) {
         case let (.text(x), .text(y)): return x == y
         default: return a.bytes == b.bytes

@@ -11,7 +11,7 @@ extension MemoryDirectory {
 
     static func validate(_ entry: Entry) throws(DirectoryError) {
         for attribute in entry.attributes {
-            if AttributeDescription(attribute.name) == nil {
+            if !AttributeDescription.isValid(attribute.name) {
                 throw .protocolError("invalid attribute description '\(attribute.name)'")
             }
             if attribute.values.isEmpty {
@@ -19,8 +19,12 @@ extension MemoryDirectory {
             }
             if hasDuplicate(attribute.values) { throw .attributeOrValueExists(entry.dn, attribute: attribute.name) }
         }
-        if entry.attributes.count != Set(entry.attributes.map { $0.name.lowercased() }).count {
-            throw .protocolError("'\(entry.dn)' lists an attribute twice")
+        // Valid names are ASCII: the same name twice is `sameName`.
+        let names = entry.attributes.map(\.name)
+        for i in names.indices {
+            for j in names.indices where j > i && AttributeDescription.sameName(names[i], names[j]) {
+                throw .protocolError("'\(entry.dn)' lists an attribute twice")
+            }
         }
         for pair in entry.dn.rdn?.attributes ?? [] where !holds(entry, pair) {
             throw .namingViolation(entry.dn, "naming attribute '\(pair.type)' is not present in the entry")
@@ -28,6 +32,14 @@ extension MemoryDirectory {
     }
 
     static func hasDuplicate(_ values: [AttributeValue]) -> Bool {
+        if values.count < 2 { return false }
+        if values.count <= 8 {
+            // A few values: compared pairwise (`equal` is the keys' equality).
+            for i in values.indices {
+                for j in values.indices where j > i && MatchingRules.equal(values[i], values[j]) { return true }
+            }
+            return false
+        }
         var seen = Set<MatchingRules.Key>()
         for value in values where !seen.insert(MatchingRules.key(value)).inserted { return true }
         return false

@@ -162,7 +162,9 @@ public enum Binder {
     }
 
     static func checkSegmentValue(_ value: String, field: String) throws {
-        if value.contains("\0") || value.contains("\n") {
+        // Byte for byte, as Foundation's `contains` (a literal search of
+        // UTF-16 code units) finds them: U+0000 and U+000A are these bytes.
+        if value.utf8.contains(0) || value.utf8.contains(0x0A) {
             throw BindError(message: "${\(field)} contains a control character")
         }
         if value.split(separator: "/", omittingEmptySubsequences: false).contains("..") {
@@ -175,7 +177,7 @@ public enum Binder {
 
     /// A bound store path is relative, without `..` or NUL.
     public static func checkRelative(_ path: String) throws {
-        if path.contains("\0") { throw BindError(message: "path contains NUL") }
+        if path.utf8.contains(0) { throw BindError(message: "path contains NUL") }
         if path.hasPrefix("/") { throw BindError(message: "path '\(path)' is absolute") }
         if path.isEmpty || path == "." || path == "./" { throw BindError(message: "path '\(path)' names the store's root itself") }
         if path.split(separator: "/").contains("..") { throw BindError(message: "path '\(path)' contains '..'") }

@@ -325,7 +325,7 @@ public actor Engine {
         if let order = set.order {
             // Each member's sort key made once (not at every comparison).
             let keys = members.map { m in
-                order.by.name == "activity" ? String(format: "%020.6f", m.activity) : (m.fields[order.by.name] ?? "")
+                order.by.name == "activity" ? Self.activityKey(m.activity) : (m.fields[order.by.name] ?? "")
             }
             let sorted = members.indices.sorted { i, j in
                 let (x, y) = (keys[i], keys[j])
@@ -337,12 +337,10 @@ public actor Engine {
         for i in members.indices { members[i].index = i }
         // The list is fixed here, in one durable write: a crash while writing
         // it must not leave a resume with part of the members.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         var states: [(set: String, state: SetState, detail: String?)] = []
         var details: [String: String] = [:]
         for m in members {
-            let detail = String(decoding: try encoder.encode(m), as: UTF8.self)
+            let detail = try m.journalJSON()
             states.append((m.key, .pending, detail))
             details[m.key] = detail
         }
@@ -353,6 +351,17 @@ public actor Engine {
             emit(.setSkipped, phase: name, set: r.key, message: "refused: \(r.reason)")
         }
         return members
+    }
+
+    /// `String(format: "%020.6f", activity)`, the sort key of activity,
+    /// written directly for a whole number from 0 to 10^12 (messages
+    /// counted: every member of a dry run) and by `String(format:)` else.
+    static func activityKey(_ activity: Double) -> String {
+        guard activity >= 0, activity < 1e12, activity == activity.rounded(), activity.sign == .plus else {
+            return String(format: "%020.6f", activity)
+        }
+        let digits = String(Int64(activity)) + ".000000"
+        return String(repeating: "0", count: max(0, 20 - digits.utf8.count)) + digits
     }
 
     private func matches(_ condition: Condition?, _ member: SetMember) -> Bool {

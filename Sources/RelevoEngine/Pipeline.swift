@@ -327,9 +327,7 @@ extension Engine {
     private func encoded(_ member: SetMember?, phase: String) -> String? {
         guard let member else { return nil }
         if let detail = memberDetails[phase]?[member.key] { return detail }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(member)).map { String(decoding: $0, as: UTF8.self) }
+        return try? member.journalJSON()
     }
 
     private func encode(_ values: [String: String]) -> String { JSONString.object(values) }

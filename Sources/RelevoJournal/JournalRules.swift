@@ -112,7 +112,7 @@ public struct EventBuffer: Sendable {
 
     /// Forgets what is held, once it is written.
     public mutating func clear() {
-        events.removeAll()
+        events.removeAll(keepingCapacity: true)
         oldest = nil
     }
 }

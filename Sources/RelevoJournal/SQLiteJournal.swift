@@ -368,19 +368,16 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             """, keyValues(key) + [.text(detail), .real(now)])
     }
 
-    /// A new step's row with its intent and its result (a held pair).
-    private static func step(_ key: StepKey, detail: String, intentAt: Double, outcome: StepOutcome, resultAt: Double,
-                             in db: Database) throws {
-        try db.run("""
-            INSERT INTO steps (phase, set_key, idx, undo, operation, detail, intent_at,
-                               status, undo_json, evidence, bytes, messages, seconds, result_at)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-            """, keyValues(key) + [
-                .text(key.operation), .text(detail), .real(intentAt),
-                .text(outcome.status.rawValue), .text(try encodeUndo(outcome.undo)),
-                .text(outcome.evidence), .integer(outcome.bytes), .integer(Int64(outcome.messages)),
-                .real(outcome.seconds), .real(resultAt),
-            ])
+    /// The values of a new step's row with its intent and its result (a
+    /// held pair), in the columns of `stepInserts`.
+    private static func stepValues(_ key: StepKey, detail: String, intentAt: Double, outcome: StepOutcome,
+                                   resultAt: Double) throws -> [SQLValue] {
+        try keyValues(key) + [
+            .text(key.operation), .text(detail), .real(intentAt),
+            .text(outcome.status.rawValue), .text(try encodeUndo(outcome.undo)),
+            .text(outcome.evidence), .integer(outcome.bytes), .integer(Int64(outcome.messages)),
+            .real(outcome.seconds), .real(resultAt),
+        ]
     }
 
     /// `checked`: the step is known to have an intent of this operation and
@@ -447,10 +444,34 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try dropHeldRunning(phase: phase, sets: states.map(\.set))
         let now = Date().timeIntervalSinceReferenceDate
         try write { db in
-            for entry in states {
-                try Self.writeState(phase: phase, set: entry.set, entry.state, detail: entry.detail, now: now, in: db)
+            guard states.count > 1, Set(states.map(\.set)).count == states.count else {
+                for entry in states {
+                    try Self.writeState(phase: phase, set: entry.set, entry.state, detail: entry.detail, now: now, in: db)
+                }
+                return
+            }
+            // Sets named once each (a member list): up to `rowsPerInsert`
+            // a statement, in order, each row as `writeState` writes it.
+            var start = 0
+            while start < states.count {
+                let chunk = states[start..<min(start + Self.rowsPerInsert, states.count)]
+                var values: [SQLValue] = []
+                values.reserveCapacity(chunk.count * 5)
+                for entry in chunk {
+                    values += [.text(phase), .text(try Self.setKey(entry.set)), .text(entry.state.rawValue), .text(entry.detail),
+                               .real(now)]
+                }
+                try db.run(Self.stateUpserts[chunk.count], values)
+                start += chunk.count
             }
         }
+    }
+
+    static let stateUpserts = multiRowInserts("INSERT INTO sets (phase, set_key, state, detail, updated_at)", columns: 5).map {
+        $0 + """
+             ON CONFLICT (phase, set_key) DO UPDATE
+            SET state = excluded.state, detail = excluded.detail, updated_at = excluded.updated_at
+            """
     }
 
     private static func slot(_ key: StepKey) -> Int { key.index * 2 + (key.undo ? 1 : 0) }
@@ -668,33 +689,78 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             if case .intent(let key, _, _) = write { held.insert(key) }
             if case .result(let key, let outcome, let now) = write, held.contains(key) { done[key] = (outcome, now) }
         }
+        // Consecutive new rows are written by multi-row INSERTs, in order:
+        // the rows (and their ids) one INSERT each would write.
+        var rows: [SQLValue] = []
+        var count = 0
+        func writeRows() throws {
+            guard count > 0 else { return }
+            try db.run(stepInserts[count], rows)
+            rows.removeAll(keepingCapacity: true)
+            count = 0
+        }
         for write in deferred {
             switch write {
             case .intent(let key, let detail, let now):
                 if let (outcome, finished) = done[key] {
-                    try step(key, detail: detail, intentAt: now, outcome: outcome, resultAt: finished, in: db)
+                    rows += try stepValues(key, detail: detail, intentAt: now, outcome: outcome, resultAt: finished)
+                    count += 1
+                    if count == rowsPerInsert { try writeRows() }
                 } else {
+                    try writeRows()
                     try intent(key, detail: detail, now: now, in: db)
                 }
             case .result(let key, _, _) where done[key] != nil:
                 continue
-            case .result(let key, let outcome, let now): try result(key, outcome: outcome, now: now, checked: true, in: db)
+            case .result(let key, let outcome, let now):
+                try writeRows()
+                try result(key, outcome: outcome, now: now, checked: true, in: db)
             case .running(let phase, let set, let detail, let now):
+                try writeRows()
                 try writeState(phase: phase, set: set, .running, detail: detail, now: now, in: db)
             }
         }
+        try writeRows()
     }
 
     private static func insert(_ events: [EngineEvent], in db: Database) throws {
         let now = Date().timeIntervalSinceReferenceDate
-        for event in events {
-            try db.run("""
-                INSERT INTO events (kind, at, phase, set_key, operation, message, bytes, recorded_at)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                """, [.text(event.kind.rawValue), .real(event.at), .text(event.phase), .text(event.set),
-                      .text(event.operation), .text(event.message), .integer(event.bytes), .real(now)])
+        // Up to `rowsPerInsert` events per statement, in order (their
+        // sequence numbers as one statement each would give them).
+        var start = 0
+        while start < events.count {
+            let chunk = events[start..<min(start + rowsPerInsert, events.count)]
+            var values: [SQLValue] = []
+            values.reserveCapacity(chunk.count * 8)
+            for event in chunk {
+                values += [.text(event.kind.rawValue), .real(event.at), .text(event.phase), .text(event.set),
+                           .text(event.operation), .text(event.message), .integer(event.bytes), .real(now)]
+            }
+            try db.run(eventInserts[chunk.count], values)
+            start += chunk.count
         }
     }
+
+    /// The most rows one multi-row INSERT writes (events, held steps).
+    static let rowsPerInsert = 16
+
+    /// `INSERT INTO table (columns) VALUES (...), (...)` with `rows` rows
+    /// of numbered parameters, for 0 (unused) to `rowsPerInsert` rows.
+    static func multiRowInserts(_ head: String, columns: Int) -> [String] {
+        (0...rowsPerInsert).map { rows in
+            head + " VALUES " + (0..<rows).map { row in
+                "(" + (1...columns).map { "?\(row * columns + $0)" }.joined(separator: ", ") + ")"
+            }.joined(separator: ", ")
+        }
+    }
+
+    static let eventInserts = multiRowInserts(
+        "INSERT INTO events (kind, at, phase, set_key, operation, message, bytes, recorded_at)", columns: 8)
+
+    static let stepInserts = multiRowInserts("""
+        INSERT INTO steps (phase, set_key, idx, undo, operation, detail, intent_at,
+                           status, undo_json, evidence, bytes, messages, seconds, result_at)
+        """, columns: 14)
 
     /// Every failure as a `JournalError`.
     private static func journalError(_ error: any Error) -> JournalError {

@@ -1,4 +1,5 @@
 import Foundation
+import RelevoBasics
 import RelevoDirectory
 import RelevoEngine
 import RelevoPlan
@@ -365,6 +366,9 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
     }
 
     public func json<T: Encodable>(_ value: T) -> String {
+        // A list of strings (an import's added entries: one per entry) is
+        // written without JSONEncoder when it gives the same text.
+        if let strings = value as? [String], let text = JSONString.encoderArray(strings) { return text }
         let e = JSONEncoder()
         e.outputFormatting = .sortedKeys
         return (try? e.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? ""

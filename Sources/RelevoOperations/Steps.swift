@@ -459,6 +459,19 @@ extension PlanEnvironment {
 
 /// `{size}S,{count}C`-style patterns: literal text and named captures.
 enum LDIFTransform {
+    /// Where `literal` first starts in `text` when both are ASCII (byte for
+    /// byte, as Foundation's `range(of:)` finds it there), else nil.
+    static func firstASCII(_ literal: Substring, in text: Substring) -> Substring.Index? {
+        let needle = Array(literal.utf8), haystack = Array(text.utf8)
+        guard !needle.isEmpty, needle.allSatisfy({ $0 < 0x80 }), haystack.allSatisfy({ $0 < 0x80 }) else { return nil }
+        guard haystack.count >= needle.count else { return nil }
+        for offset in 0...(haystack.count - needle.count)
+        where haystack[offset] == needle[0] && haystack[offset..<(offset + needle.count)].elementsEqual(needle) {
+            return text.utf8.index(text.utf8.startIndex, offsetBy: offset)
+        }
+        return nil
+    }
+
     static func match(_ pattern: String, _ value: String) -> [String: String]? {
         var captures: [String: String] = [:]
         var p = Substring(pattern), v = Substring(value)
@@ -471,9 +484,9 @@ enum LDIFTransform {
                 if literal.isEmpty {
                     captures[name] = String(v)
                     v = ""
-                } else if let r = v.range(of: literal) {
-                    captures[name] = String(v[..<r.lowerBound])
-                    v = v[r.lowerBound...]
+                } else if let start = firstASCII(literal, in: v) ?? v.range(of: literal)?.lowerBound {
+                    captures[name] = String(v[..<start])
+                    v = v[start...]
                 } else {
                     return nil
                 }

@@ -45,8 +45,8 @@ final class Scratch: @unchecked Sendable {
 
     /// The hosts' file systems as this scratch folder keeps them.
     let hosts: Hosts
-    /// The directories' change logs, open for appending.
-    private var changeLogs: [String: FileHandle] = [:]
+    /// The directories' change logs, open for appending (descriptors).
+    private var changeLogs: [String: Int32] = [:]
     /// Called before anything of the run is written under SCRATCH (a
     /// change log line, a host's log record, the DNS answers, a work file,
     /// a notification, a marker): see `SimulatedEnvironment.beforePersisting`.
@@ -233,12 +233,35 @@ final class Scratch: @unchecked Sendable {
             let text = LDIFWriter(includeVersion: false).write([.change(record)])
             try hook?()
             if changeLogs[element] == nil {
-                let handle = try FileHandle(forWritingTo: url("directories", "\(element).changes.ldif"))
-                try handle.seekToEnd()
-                changeLogs[element] = handle
+                let path = url("directories", "\(element).changes.ldif").path
+                let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+                guard fd >= 0 else { throw SetupError(description: "open \(path): \(String(cString: strerror(errno)))") }
+                changeLogs[element] = fd
             }
-            try changeLogs[element]!.write(contentsOf: Data((text + "\n").utf8))
+            try writeAll(changeLogs[element]!, text + "\n", to: "\(element).changes.ldif")
         }
+    }
+
+    /// Writes all of `text` to `fd` (one `write` call but for a short one).
+    private func writeAll(_ fd: Int32, _ text: String, to name: String) throws {
+        var text = text
+        try text.withUTF8 { buffer in
+            guard var next = buffer.baseAddress else { return }
+            var left = buffer.count
+            while left > 0 {
+                let written = write(fd, next, left)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw SetupError(description: "writing \(name): \(String(cString: strerror(errno)))")
+                }
+                next += written
+                left -= written
+            }
+        }
+    }
+
+    deinit {
+        for fd in changeLogs.values { close(fd) }
     }
 
     private func append(_ text: String, to file: URL) throws {

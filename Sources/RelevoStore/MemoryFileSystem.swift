@@ -194,16 +194,41 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
     private func resolve(_ path: String, followLast: Bool) -> (node: Node, path: String)? {
         guard path.hasPrefix("/") else { return nil }
         // The usual case: a canonical path, no link on the way.
+        func child(of node: Node, _ name: String) -> Node? {
+            guard name != ".", name != "..", node.kind == .directory, let child = node.children[name],
+                  child.kind != .symbolicLink else { return nil }
+            return child
+        }
         var node = root
         var plain = true
-        for component in path.utf8.split(separator: UInt8(ascii: "/")) {
-            let name = String(decoding: component, as: UTF8.self)
-            guard name != ".", name != "..", node.kind == .directory, let child = node.children[name],
-                  child.kind != .symbolicLink else {
-                plain = false
-                break
+        // The components read in place (no array of them made).
+        let walked: Node?? = path.utf8.withContiguousStorageIfAvailable { bytes in
+            var node = root
+            var start = 0
+            while start < bytes.count {
+                if bytes[start] == UInt8(ascii: "/") {
+                    start += 1
+                    continue
+                }
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "/") { end += 1 }
+                guard let next = child(of: node, String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+                else { return nil }
+                node = next
+                start = end
             }
-            node = child
+            return node
+        }
+        if let walked {
+            if let walked { node = walked } else { plain = false }
+        } else {
+            for component in path.utf8.split(separator: UInt8(ascii: "/")) {
+                guard let next = child(of: node, String(decoding: component, as: UTF8.self)) else {
+                    plain = false
+                    break
+                }
+                node = next
+            }
         }
         if plain {
             // Canonical already unless it has an empty component ("//", a trailing "/").

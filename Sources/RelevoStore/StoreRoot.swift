@@ -45,7 +45,11 @@ public struct StoreRoot: Hashable, Sendable, CustomStringConvertible {
     public static func components(ofRelative relative: String) throws -> [String] {
         if relative.utf8.contains(0) { throw StoreError.invalidRelativePath(relative, .nulByte) }
         if relative.hasPrefix("/") { throw StoreError.invalidRelativePath(relative, .absolute) }
-        let components = relative.split(separator: "/").map(String.init).filter { $0 != "." }
+        // ASCII (nearly every path) split on its bytes: the same components
+        // as the split on characters below, which other text keeps.
+        let components = relative.utf8.allSatisfy({ $0 < 0x80 })
+            ? relative.utf8.split(separator: UInt8(ascii: "/")).map { String(decoding: $0, as: UTF8.self) }.filter { $0 != "." }
+            : relative.split(separator: "/").map(String.init).filter { $0 != "." }
         if components.contains("..") { throw StoreError.invalidRelativePath(relative, .parentComponent) }
         if components.contains(where: { $0.utf8.count > 255 }) {
             throw StoreError.invalidRelativePath(relative, .componentTooLong)
