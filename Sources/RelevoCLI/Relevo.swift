@@ -21,20 +21,7 @@ public enum Relevo {
     /// until it is all out (a progress line per set: `FileHandle` cost more
     /// than the rest of a dry-run set's output); gives up on an error.
     static func writeToStandardError(_ text: String) {
-        var text = text
-        text.withUTF8 { buffer in
-            guard var next = buffer.baseAddress else { return }
-            var left = buffer.count
-            while left > 0 {
-                let written = write(STDERR_FILENO, next, left)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                next += written
-                left -= written
-            }
-        }
+        _ = FileDescriptor.writeAll(STDERR_FILENO, text)
     }
 
     /// Runs `relevo ARGUMENTS` and returns the exit status (see `ExitStatus`).

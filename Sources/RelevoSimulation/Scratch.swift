@@ -1,4 +1,5 @@
 import Foundation
+import RelevoBasics
 import RelevoDirectory
 import RelevoPlan
 import RelevoStore
@@ -244,19 +245,8 @@ final class Scratch: @unchecked Sendable {
 
     /// Writes all of `text` to `fd` (one `write` call but for a short one).
     private func writeAll(_ fd: Int32, _ text: String, to name: String) throws {
-        var text = text
-        try text.withUTF8 { buffer in
-            guard var next = buffer.baseAddress else { return }
-            var left = buffer.count
-            while left > 0 {
-                let written = write(fd, next, left)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw SetupError(description: "writing \(name): \(String(cString: strerror(errno)))")
-                }
-                next += written
-                left -= written
-            }
+        if let error = FileDescriptor.writeAll(fd, text) {
+            throw SetupError(description: "writing \(name): \(String(cString: strerror(error)))")
         }
     }
 

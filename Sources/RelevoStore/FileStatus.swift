@@ -1,4 +1,5 @@
 import Glibc
+import RelevoBasics
 
 /// A file timestamp with nanosecond precision (`struct timespec`).
 public struct FileTime: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
@@ -115,13 +116,5 @@ func readChunks(fd: Int32, path: String, _ body: (UnsafeRawBufferPointer) throws
 
 /// Writes all of `bytes` to `fd`, retrying on short writes and EINTR.
 func writeAll(fd: Int32, path: String, _ bytes: UnsafeRawBufferPointer) throws {
-    var offset = 0
-    while offset < bytes.count {
-        let count = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw StoreError.io(path: path, operation: "write", errno: errno)
-        }
-        offset += count
-    }
+    if let error = FileDescriptor.writeAll(fd, bytes) { throw StoreError.io(path: path, operation: "write", errno: error) }
 }
