@@ -91,7 +91,7 @@ final class ListedDirectory: StoreDirectory {
     func changeOwners(_ paths: [String], uid: UInt32, gid: UInt32, missingIsFine: Bool) throws -> Bool {
         try real.changeOwners(paths, uid: uid, gid: gid, missingIsFine: missingIsFine)
     }
-    func digests(of paths: [String]) throws -> [String: String]? { try real.digests(of: paths) }
+    func digests(of paths: [String], bytes: UInt64) throws -> [String: String]? { try real.digests(of: paths, bytes: bytes) }
     func listTrees(_ paths: [String]) throws -> [String: ListedTree]? { try real.listTrees(paths) }
     func makeDirectory(_ name: String, mode: UInt32) throws -> (handle: any StoreDirectory, created: Bool) {
         try real.makeDirectory(name, mode: mode)

@@ -172,7 +172,7 @@ public struct MaildirCensus: Hashable, Sendable, Codable {
         var digests: [String: String] = [:]
         let hashing = options.hashContents && (refusals.isEmpty || ignoringRefusals)
         if hashing && !files.isEmpty {
-            digests = try directory.digests(of: files.map(\.item.path)) ?? [:]
+            digests = try directory.digests(of: files.map(\.item.path), bytes: files.reduce(0) { $0 + $1.item.status.size }) ?? [:]
         }
         for (item, slot) in files {
             var entry = CensusEntry(path: item.path, status: item.status, sha256: digests[item.path])

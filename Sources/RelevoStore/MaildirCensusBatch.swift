@@ -39,13 +39,17 @@ extension MaildirCensus {
             census.messages.values.map(\.file) + census.duplicates.values.flatMap { $0.map(\.file) } + census.otherFiles
         }
         var paths: [String] = []
+        var bytes: UInt64 = 0
         for (location, result) in zip(locations, results) {
             guard case .success(let census) = result else { continue }
-            paths += Set(hashed(census).map(\.path)).sorted().map { location.relative + "/" + $0 }
+            var sizes: [String: UInt64] = [:]
+            for entry in hashed(census) { sizes[entry.path] = entry.size }
+            paths += sizes.keys.sorted().map { location.relative + "/" + $0 }
+            bytes += sizes.values.reduce(0, +)
         }
         let digests: [String: String]
         do {
-            guard let answer = paths.isEmpty ? [:] : try top.digests(of: paths) else { return locations.map(alone) }
+            guard let answer = paths.isEmpty ? [:] : try top.digests(of: paths, bytes: bytes) else { return locations.map(alone) }
             digests = answer
         } catch {
             return locations.map(alone)

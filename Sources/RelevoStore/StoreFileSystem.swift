@@ -82,8 +82,11 @@ public protocol StoreDirectory: AnyObject {
     /// host that holds them, so that a census does not pull every byte
     /// over the network; nil when this file system cannot (then the caller
     /// reads each file). A path missing from the answer (vanished, or not
-    /// a regular file any more) is left to the caller too. The default is nil.
-    func digests(of paths: [String]) throws -> [String: String]?
+    /// a regular file any more) is left to the caller too. `bytes` is their
+    /// size in all as listed, for the file system to choose how to hash
+    /// (a program that starts slower but hashes faster pays off only on
+    /// enough bytes). The default is nil.
+    func digests(of paths: [String], bytes: UInt64) throws -> [String: String]?
     /// Whole trees below this directory listed in one request, for many
     /// at once (`MaildirCensus.scanMany`): for each of `paths` (relative to
     /// this directory, each a directory the caller has just opened), every
@@ -187,7 +190,7 @@ extension StoreDirectory {
     public func changeOwners(_ paths: [String], uid: UInt32, gid: UInt32, missingIsFine: Bool) throws -> Bool { false }
     public func writeFiles(_ files: [(name: String, file: FetchedFile)], into staging: String) throws -> Bool { false }
     public func readFiles(_ paths: [String]) throws -> [String: FetchedFile]? { nil }
-    public func digests(of paths: [String]) throws -> [String: String]? { nil }
+    public func digests(of paths: [String], bytes: UInt64) throws -> [String: String]? { nil }
     public func listTrees(_ paths: [String]) throws -> [String: ListedTree]? { nil }
 
     public func openListed(_ name: String, listed: FileStatus) throws -> (handle: any StoreDirectory, status: FileStatus) {
