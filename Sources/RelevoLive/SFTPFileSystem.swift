@@ -38,7 +38,7 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     private var keptListing: KeptListing?
     private var findUnavailable = false
     /// Commands run on the host so far, by the program that does the work
-    /// (`sha256sum` for `env LC_ALL=C xargs -0 -r sha256sum`; for tests: what
+    /// (`sha256sum` for `xargs -0 -r sha256sum`; for tests: what
     /// a batch saves is counted, never timed).
     private var commandsRun: [String: Int] = [:]
     func commands(_ program: String) -> Int { lock.withLock { commandsRun[program, default: 0] } }
@@ -126,15 +126,15 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
         return number
     }
 
-    private func run(_ argv: [String], stdin: [UInt8]? = nil) throws -> CommandResult {
-        // The program that does the work: after `env NAME=VALUE` and `xargs -OPTIONS`.
+    private func run(_ argv: [String], environment: [(name: String, value: String)] = [],
+                     stdin: [UInt8]? = nil) throws -> CommandResult {
+        // The program that does the work: after `xargs -OPTIONS`.
         var words = argv[...]
-        if words.first == "env" { words = words.dropFirst().drop { $0.contains("=") } }
         if words.first == "xargs" { words = words.dropFirst().drop { $0.hasPrefix("-") } }
         let program = words.first ?? argv.first ?? ""
         lock.withLock { commandsRun[program, default: 0] += 1 }
         do {
-            return try client.session.run(argv, stdin: stdin)
+            return try client.session.run(argv, environment: environment, stdin: stdin)
         } catch let error as SSHError {
             // The command as a message: its first words and how many paths followed.
             let shown = argv.count > 8 ? argv.prefix(6).joined(separator: " ") + " ... (\(argv.count - 6) more arguments)"
@@ -644,10 +644,10 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
         return runs
     }
 
-    /// A tool on the host with its messages in English (`env LC_ALL=C`), so
+    /// A tool on the host with its messages in English (`LC_ALL=C`), so
     /// that what is read of its standard error is the same on every host.
     private func runTool(_ argv: [String], stdin: [UInt8]? = nil) throws -> CommandResult {
-        try run(["env", "LC_ALL=C"] + argv, stdin: stdin)
+        try run(argv, environment: [("LC_ALL", "C")], stdin: stdin)
     }
 
     /// The lines of a command's standard error that end in none of `expected`.

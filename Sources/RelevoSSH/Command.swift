@@ -44,10 +44,14 @@ extension SSHSession {
     /// to keepalives) within the endpoint's timeout (at least 3 s, because
     /// libssh2 spaces keepalives 2 s or more apart), so a stopped or hung
     /// server fails with `SSHError.timeout` while a silent long command does not.
-    public func run(_ argv: [String], stdin: [UInt8]? = nil, timeout: Double? = nil) throws -> CommandResult {
+    ///
+    /// `environment`: variables the program gets, set by the remote shell
+    /// (`ShellQuoting.command(_:environment:)`).
+    public func run(_ argv: [String], environment: [(name: String, value: String)] = [], stdin: [UInt8]? = nil,
+                    timeout: Double? = nil) throws -> CommandResult {
         var output: [UInt8] = []
         var started = false
-        var result = try execute(argv, stdin: stdin, timeout: timeout, stderrLimit: Int.max,
+        var result = try execute(argv, environment: environment, stdin: stdin, timeout: timeout, stderrLimit: Int.max,
                                  started: &started) { output.append(contentsOf: $0) }
         result.stdout = output
         return result
@@ -70,9 +74,10 @@ extension SSHSession {
 
     /// The command runner. `started` becomes true once the server accepted
     /// the command (so `SSHPool` knows whether retrying could run it twice).
-    func execute(_ argv: [String], stdin: [UInt8]?, timeout: Double?, stderrLimit: Int, started: inout Bool,
+    func execute(_ argv: [String], environment: [(name: String, value: String)] = [], stdin: [UInt8]?,
+                 timeout: Double?, stderrLimit: Int, started: inout Bool,
                  onStdout: ([UInt8]) throws -> Void) throws -> CommandResult {
-        let command = try ShellQuoting.command(argv)
+        let command = try ShellQuoting.command(argv, environment: environment)
         let what = "command \(argv[0])"
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         // libssh2 sends keepalives at most every 2 s (whole seconds), so a

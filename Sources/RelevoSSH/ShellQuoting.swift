@@ -43,4 +43,34 @@ public enum ShellQuoting {
         }
         return try argv.map(quote).joined(separator: " ")
     }
+
+    /// The command line for `argv` run with the variables of `environment`
+    /// set: `NAME='value' ... exec 'program' 'argument' ...`, so that the
+    /// shell starts the program itself, in its own place, instead of an
+    /// `env` program that then starts it (one program less a command).
+    /// Values are quoted by `quote(_:)`; a name must be a shell variable
+    /// name (a letter or `_`, then letters, digits and `_`), else
+    /// `SSHError.invalidArgument`. With no variables this is
+    /// `command(_:)`.
+    public static func command(_ argv: [String], environment: [(name: String, value: String)]) throws -> String {
+        guard !environment.isEmpty else { return try command(argv) }
+        var line = ""
+        for (name, value) in environment {
+            guard isVariableName(name) else {
+                throw SSHError.invalidArgument("\(try quote(name)) is not an environment variable name")
+            }
+            line += name + "=" + (try quote(value)) + " "
+        }
+        return line + "exec " + (try command(argv))
+    }
+
+    /// A POSIX shell variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+    static func isVariableName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, first == UInt8(ascii: "_") || isLetter(first) else { return false }
+        return name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || isLetter($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+    }
+
+    private static func isLetter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+    }
 }

@@ -1,4 +1,5 @@
 // Unit tests: no server needed.
+import Foundation
 import RelevoBasics
 @testable import RelevoSSH
 import Testing
@@ -27,6 +28,40 @@ import Testing
         let inner = String(quoted.dropFirst().dropLast())
         #expect(inner.replacingOccurrences(of: "'\\''", with: "").contains("'") == false)
         #expect(inner.replacingOccurrences(of: "'\\''", with: "'") == text)
+    }
+
+    @Test func variablesAreSetByTheShellWhichThenBecomesTheProgram() throws {
+        #expect(try ShellQuoting.command(["find", "-P", "a b"], environment: [("LC_ALL", "C")])
+                == "LC_ALL='C' exec 'find' '-P' 'a b'")
+        #expect(try ShellQuoting.command(["ls"], environment: []) == "'ls'")
+        #expect(try ShellQuoting.command(["ls"], environment: [("_A1", "it's"), ("B", "")])
+                == "_A1='it'\\''s' B='' exec 'ls'")
+        for name in ["", "1A", "A-B", "A=B", "A B", "$X", "A;B", "ñ", "`id`"] {
+            #expect(throws: SSHError.self, "\(name)") { try ShellQuoting.command(["ls"], environment: [(name, "x")]) }
+        }
+        #expect(throws: SSHError.self) { try ShellQuoting.command(["ls"], environment: [("A", "x\u{0}")]) }
+        #expect(throws: SSHError.self) { try ShellQuoting.command([], environment: [("A", "x")]) }
+    }
+
+    /// The line run by real shells: the program gets the variable and its
+    /// arguments exactly, whatever they hold.
+    @Test(arguments: ["/bin/sh", "/bin/bash"])
+    func aRealShellSetsTheVariableExactly(_ shell: String) throws {
+        let values = ["C", "$(touch /tmp/relevo-pwned)", "a'b", "`id`", "x\ny", "; exit 3", "${IFS}", "ñ 漢字", ""]
+        for value in values {
+            let line = try ShellQuoting.command(["printenv", "RELEVO_VALUE"], environment: [("RELEVO_VALUE", value)])
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: shell)
+            process.arguments = ["-c", line]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(shell): \(line)")
+            #expect(String(decoding: output, as: UTF8.self) == value + "\n", "\(shell): \(line)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/relevo-pwned"))
     }
 
     @Test func nulAndEmptyVectorsAreRefused() {
