@@ -46,6 +46,19 @@ public final class SSHSession: @unchecked Sendable {
     private var changes = 0
     private var socket: Int32
     private var closedReason: String?
+    /// The command agent of this connection (`runThroughAgent`); only
+    /// while holding the lock.
+    var agentState = AgentState.none
+    /// The command that starts the agent (tests name a missing program).
+    var agentCommand = ["perl", "-e", CommandAgent.program]
+    enum AgentState {
+        /// Not started (or stopped after a failure): the next use starts one.
+        case none
+        /// Running on this channel.
+        case running(OpaquePointer)
+        /// The host cannot run one: commands go one channel each.
+        case unavailable
+    }
 
     /// Connects, verifies the host key and authenticates; see the type's
     /// documentation for the errors.
@@ -221,6 +234,7 @@ public final class SSHSession: @unchecked Sendable {
         guard let session = handle else { return }
         handle = nil
         closedReason = reason
+        agentState = .none  // its channel goes with the session
         if graceful {
             libssh2_session_set_blocking(session, 1)
             _ = relevo_libssh2_session_disconnect(session, "relevo: done")

@@ -152,3 +152,32 @@ import Testing
         #expect(KnownHosts.entryName(host: "h", port: 2322) == "[h]:2322")
     }
 }
+
+@Suite struct CommandAgentProtocolTests {
+    func answer(_ text: String) throws -> CommandResult? { try CommandAgent.answer(Array(text.utf8)) }
+
+    @Test func requestsCarryLengthsNotSeparators() {
+        let request = CommandAgent.request(["printf", "a\nb", ""], environment: [("LC_ALL", "C")], stdin: [0, 10, 255])
+        #expect(request == Array("RUN 1 3 3\n8\nLC_ALL=C6\nprintf3\na\nb0\n".utf8) + [0, 10, 255])
+    }
+
+    @Test func wholeAnswersAreResults() throws {
+        #expect(try answer("DONE 0 - 3 2\nouter") == CommandResult(exitStatus: 0, signal: nil, stdout: Array("out".utf8),
+                                                                     stderr: Array("er".utf8)))
+        #expect(try answer("DONE -1 KILL 0 0\n") == CommandResult(exitStatus: nil, signal: "KILL", stdout: [], stderr: []))
+        // Output holding what looks like another answer is only output.
+        #expect(try answer("DONE 1 - 18 0\nDONE 0 - 0 0\nxxxxx")?.stdoutText == "DONE 0 - 0 0\nxxxxx")
+    }
+
+    @Test func partAnswersWait() throws {
+        #expect(try answer("") == nil)
+        #expect(try answer("DONE 0 - 3") == nil)
+        #expect(try answer("DONE 0 - 3 2\nout") == nil)
+    }
+
+    @Test(arguments: ["DONE 0 - 3 2\nouterr!", "HELLO\n", "DONE x - 0 0\n", "DONE 0 - -1 0\n", "DONE -1 - 0 0\n",
+                      "DONE 0 KILL 0 0\n", "DONE 0  0 0\n", "DONE 0 - 0\n", String(repeating: "x", count: 300)])
+    func anythingElseIsRefused(_ text: String) {
+        #expect(throws: CommandAgent.AnswerError.self) { try answer(text) }
+    }
+}
