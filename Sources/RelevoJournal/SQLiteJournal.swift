@@ -143,6 +143,13 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         /// `.process` only: intents of new steps are held too, until
         /// `commitHeld` (see `holdIntents`).
         var holdsIntents = false
+        /// `.process` only: the world whose logs every commit flushes and
+        /// records (see `attachWorld`).
+        var world: (@Sendable () throws -> [(name: String, length: Int)])?
+        /// With `world` and held intents: every write of a set is held,
+        /// its end state too, until `heldLimit` writes or the events'
+        /// interval (see `attachWorld`).
+        var holdsAll: Bool { holdsIntents && startedEmpty && world != nil }
     }
 
     private struct Scope: Hashable {
@@ -155,7 +162,13 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         case intent(StepKey, String, Double)
         case result(StepKey, StepOutcome, Double)
         case running(phase: String, set: String?, detail: String?, Double)
+        /// Any other state of a set, held with a world attached (`holdsAll`).
+        case state(phase: String, set: String?, SetState, detail: String?, Double)
     }
+
+    /// With a world attached and intents held, what is held is committed
+    /// once it counts this many writes (or events).
+    static let heldLimit = 8192
 
     private let mutex = NSLock()
     private var session: Session?
@@ -180,7 +193,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     deinit {
         // Not closed: keep what can be kept, then release the lock.
         if var open = session {
-            try? flushPending(&open)
+            try? flushPending(&open, force: open.world != nil)
             open.db.close()
             Glibc.close(open.wal)
             open.lock.release()
@@ -278,7 +291,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             open.lock.release()
         }
         do {
-            try flushPending(&open)
+            try flushPending(&open, force: open.world != nil)
         } catch {
             throw Self.journalError(error)
         }
@@ -312,6 +325,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
                     open.inFlight.insert(intent.key)
                     open.recorded[Scope(phase: intent.key.phase, set: intent.key.set), default: []].insert(Self.slot(intent.key))
                 }
+                try flushIfFull(&open)
                 return true
             }
             if held { return }
@@ -341,6 +355,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
                     open.inFlight.remove(result.key)
                     open.deferred.append(.result(result.key, result.outcome, now))
                 }
+                try flushIfFull(&open)
                 return true
             }
             if held { return }
@@ -433,6 +448,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     public func setState(phase: String, set: String?, _ state: SetState, detail: String?) throws {
         if try holdRunning([(set, state, detail)], phase: phase) { return }
+        if try holdState(phase: phase, set: set, state, detail: detail) { return }
         try dropHeldRunning(phase: phase, sets: [set])
         let now = Date().timeIntervalSinceReferenceDate
         try write { db in try Self.writeState(phase: phase, set: set, state, detail: detail, now: now, in: db) }
@@ -490,13 +506,89 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try locked { open in
             guard durability == .process, open.startedEmpty else { return false }
             open.holdsIntents = true
+            if open.holdsAll, !open.pending.isEmpty { try flushPending(&open) }
+            adjustEventBuffer(&open)
             return true
         }
     }
 
-    /// Commits what is held (intents, results, `running` states, events).
+    /// Commits what is held (intents, results, `running` states, events);
+    /// with a world attached, also its logs' lengths, even if nothing else
+    /// is held (its logs may have grown since the last commit).
     public func commitHeld() throws {
-        try locked { open in try flushPending(&open) }
+        try locked { open in try flushPending(&open, force: open.world != nil) }
+    }
+
+    /// `.process` only: the dry run's world, whose logs (its memory hosts',
+    /// its directories' change logs) `mark` writes out and measures. From
+    /// now on every commit of this journal calls `mark` inside its
+    /// transaction and records each log's length in `world_logs` (made if
+    /// missing); a resumed dry run replays each log only up to its
+    /// recorded length and cuts it there (`worldLengths`,
+    /// `SimulatedEnvironment(committedLogs:)`). One commit therefore
+    /// stands for the journal and the world together: a kill at any
+    /// point leaves, after the cut, the world as it was when the journal's
+    /// last commit was made, every effect of it with its committed intent
+    /// before it and every committed result with its effect, whatever was
+    /// held or buffered on either side. The world's records may then be
+    /// buffered until the next commit, and the journal need commit neither
+    /// before a log record nor at the end of each set: with held intents
+    /// (`holdIntents`), every write is held (end states too) until
+    /// `heldLimit` writes or events are held, the events' interval has
+    /// passed, something is read, another write is made, or `commitHeld`
+    /// (before anything else of the world is written: DNS answers, work
+    /// files, notifications, markers, which are not cut back) or `close`.
+    /// What a kill loses is then at most the writes of that while (a few
+    /// hundred sets of a dry run), which resume does again; a set reported
+    /// finished by the run's progress may be among them. False, and
+    /// nothing changes, for `.disk`.
+    @discardableResult
+    public func attachWorld(_ mark: @escaping @Sendable () throws -> [(name: String, length: Int)]) throws -> Bool {
+        guard durability == .process else { return false }
+        try locked { open in
+            try open.db.execute("""
+                CREATE TABLE IF NOT EXISTS world_logs (
+                    name   TEXT PRIMARY KEY,   -- a log's path under the scratch folder
+                    length INTEGER NOT NULL    -- its bytes at the last commit
+                )
+                """)
+            open.world = mark
+            try flushPending(&open, force: true)
+            adjustEventBuffer(&open)
+        }
+        return true
+    }
+
+    /// The lengths of the world's logs at the last commit (empty when no
+    /// world was ever attached).
+    public func worldLengths() throws -> [String: Int] {
+        try read { db in
+            let tables = try db.query("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'world_logs'") { row in
+                row.int64(0)
+            }
+            guard tables.first == 1 else { return [:] }
+            var lengths: [String: Int] = [:]
+            let rows = try db.query("SELECT name, length FROM world_logs") { row in (row.string(0) ?? "", row.int64(1)) }
+            for (name, length) in rows { lengths[name] = Int(length) }
+            return lengths
+        }
+    }
+
+    /// Holding everything, the events are written with the rest (at
+    /// `heldLimit`, or their interval), not every `eventBatchSize`.
+    private func adjustEventBuffer(_ open: inout Session) {
+        guard open.holdsAll, open.pending.isEmpty else { return }
+        open.pending = EventBuffer(batchSize: Self.heldLimit, flushInterval: eventFlushInterval)
+    }
+
+    private static func mark(_ world: (@Sendable () throws -> [(name: String, length: Int)])?, in db: Database) throws {
+        guard let world else { return }
+        for (name, length) in try world() {
+            try db.run("""
+                INSERT INTO world_logs (name, length) VALUES (?1, ?2)
+                ON CONFLICT (name) DO UPDATE SET length = excluded.length
+                """, [.text(name), .integer(Int64(length))])
+        }
     }
 
     /// With `.process`, sets marked `running` (a pipeline starting) are
@@ -509,8 +601,31 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         let now = Date().timeIntervalSinceReferenceDate
         try locked { open in
             for state in states { open.deferred.append(.running(phase: phase, set: state.set, detail: state.detail, now)) }
+            try flushIfFull(&open)
         }
         return true
+    }
+
+    /// With a world attached and intents held (`holdsAll`), a set's other
+    /// states are held too: the world's logs are cut back to the journal's
+    /// last commit on resume, so the end of a set need not be committed
+    /// before the run goes on (see `attachWorld`). True when held.
+    private func holdState(phase: String, set: String?, _ state: SetState, detail: String?) throws -> Bool {
+        guard durability == .process else { return false }
+        _ = try Self.setKey(set)
+        let now = Date().timeIntervalSinceReferenceDate
+        return try locked { open in
+            guard open.holdsAll else { return false }
+            open.deferred.append(.state(phase: phase, set: set, state, detail: detail, now))
+            try flushIfFull(&open)
+            return true
+        }
+    }
+
+    /// Commits what is held once it reaches `heldLimit` (a world attached).
+    private func flushIfFull(_ open: inout Session) throws {
+        guard open.holdsAll, open.deferred.count + open.pending.events.count >= Self.heldLimit else { return }
+        try flushPending(&open)
     }
 
     /// A held `running` state that the write about to be made replaces in
@@ -646,6 +761,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
                 try Self.insert(events, in: open.db)
                 try Self.write(deferred, in: open.db)
                 try body(open.db, inFlight)
+                try Self.mark(open.world, in: open.db)
             }
             open.pending.clear()
             open.deferred.removeAll()
@@ -667,14 +783,17 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     /// Writes the buffered events and what `.process` held, in one
-    /// transaction (nothing if none).
-    private func flushPending(_ open: inout Session) throws {
-        guard !open.pending.isEmpty || !open.deferred.isEmpty else { return }
+    /// transaction (nothing if none, unless `force`), with the world's
+    /// marks when one is attached.
+    private func flushPending(_ open: inout Session, force: Bool = false) throws {
+        guard force || !open.pending.isEmpty || !open.deferred.isEmpty else { return }
         let events = open.pending.events
         let deferred = open.deferred
+        let world = open.world
         try open.db.transaction {
             try Self.insert(events, in: open.db)
             try Self.write(deferred, in: open.db)
+            try Self.mark(world, in: open.db)
         }
         open.pending.clear()
         open.deferred.removeAll()
@@ -685,6 +804,16 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         // once, as the two writes would leave it.
         var held = Set<StepKey>()
         var done: [StepKey: (StepOutcome, Double)] = [:]
+        // A held `running` state that a later held state of the same set
+        // replaces is not written (as `dropHeldRunning` does).
+        var replaced = Set<Int>()
+        var ended = Set<Scope>()
+        for (index, write) in deferred.enumerated().reversed() {
+            if case .state(let phase, let set, _, _, _) = write { ended.insert(Scope(phase: phase, set: set ?? "")) }
+            if case .running(let phase, let set, _, _) = write, ended.contains(Scope(phase: phase, set: set ?? "")) {
+                replaced.insert(index)
+            }
+        }
         for write in deferred {
             if case .intent(let key, _, _) = write { held.insert(key) }
             if case .result(let key, let outcome, let now) = write, held.contains(key) { done[key] = (outcome, now) }
@@ -699,7 +828,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             rows.removeAll(keepingCapacity: true)
             count = 0
         }
-        for write in deferred {
+        for (index, write) in deferred.enumerated() {
             switch write {
             case .intent(let key, let detail, let now):
                 if let (outcome, finished) = done[key] {
@@ -715,9 +844,14 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             case .result(let key, let outcome, let now):
                 try writeRows()
                 try result(key, outcome: outcome, now: now, checked: true, in: db)
+            case .running where replaced.contains(index):
+                continue
             case .running(let phase, let set, let detail, let now):
                 try writeRows()
                 try writeState(phase: phase, set: set, .running, detail: detail, now: now, in: db)
+            case .state(let phase, let set, let state, let detail, let now):
+                try writeRows()
+                try writeState(phase: phase, set: set, state, detail: detail, now: now, in: db)
             }
         }
         try writeRows()

@@ -47,19 +47,53 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
 
     /// An empty file system (its root `/` a directory owned by this
     /// process), or the one recorded in `log` (created when missing).
-    public init(name: String, log path: String? = nil) throws {
+    /// `committed`: replay only the log's first `committed` bytes and cut
+    /// the file there (what a dry run's journal recorded at its last
+    /// commit, see `flushLog`); nil replays every whole record.
+    public init(name: String, log path: String? = nil, committed: Int? = nil) throws {
         self.name = name
         device = Self.devices.locked { Self.lastDevice += 1; return Self.lastDevice }
         root = Node(kind: .directory, mode: 0o755, uid: geteuid(), gid: getegid(), time: FileTime.now, inode: 0)
         if let path {
-            let (records, valid) = try ChangeLog.read(path)
+            let (records, valid) = try ChangeLog.read(path, upTo: committed)
             for record in records { try apply(record) }
             log = try ChangeLog(path: path, truncatingTo: valid)
         }
     }
 
     deinit {
-        if let log { Glibc.close(log.fd) }
+        if var log {
+            // Whole records only; a dry run cuts what its journal did not commit.
+            try? log.flush()
+            Glibc.close(log.fd)
+        }
+    }
+
+    /// Whether log records are gathered in memory and written by
+    /// `flushLog` (or once a megabyte is gathered) rather than one `write`
+    /// each. Only for an owner that calls `flushLog` and records its
+    /// answer atomically with what it commits, then replays no further
+    /// (`init(name:log:committed:)`): a dry run's journal does (see
+    /// `SQLiteJournal.attachWorld`).
+    public var bufferedLog: Bool {
+        get { mutex.locked { log?.buffered ?? false } }
+        set {
+            mutex.locked {
+                guard log != nil else { return }
+                log!.buffered = newValue
+            }
+        }
+    }
+
+    /// Writes the buffered log records; returns the log's length in bytes
+    /// (nil without a log). Every change made before the call is then in
+    /// the file, within that length.
+    public func flushLog() throws -> Int? {
+        try mutex.locked {
+            guard log != nil else { return nil }
+            try log!.flush()
+            return log!.length
+        }
     }
 
     // MARK: StoreFileSystem
@@ -330,9 +364,9 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
     }
 
     private func record(_ change: Change) throws {
-        guard let log else { return }
+        guard log != nil else { return }
         try hook?()
-        try log.append(change)
+        try log!.append(change)
     }
 
     /// Replays one recorded change (no log is open yet).
