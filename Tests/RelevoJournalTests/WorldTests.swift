@@ -1,0 +1,178 @@
+import Foundation
+import Testing
+import RelevoEngine
+@testable import RelevoJournal
+
+/// A dry run's journal with its world attached (`attachWorld`): every
+/// commit records the world's log lengths, taken inside it, and nothing
+/// else makes one but the limits; what another connection sees after each
+/// call is what a `kill -9` there leaves.
+@Suite struct WorldTests {
+    /// A stand-in for the scratch folder: one log whose length the test
+    /// moves, as effects would; `mark` counts its calls and can fail once.
+    final class World: @unchecked Sendable {
+        private let lock = NSLock()
+        private var length = 0
+        private var marks = 0
+        private var failNext = false
+        func grow(_ bytes: Int) { lock.withLock { length += bytes } }
+        func failOnce() { lock.withLock { failNext = true } }
+        var markCount: Int { lock.withLock { marks } }
+        struct Failure: Error {}
+        func mark() throws -> [(name: String, length: Int)] {
+            try lock.withLock {
+                marks += 1
+                if failNext {
+                    failNext = false
+                    throw Failure()
+                }
+                return [("hosts/a.changes", length), ("directories/d.changes.ldif", 2 * length)]
+            }
+        }
+    }
+
+    func open(_ dir: TempDir, durability: SQLiteJournal.Durability = .process) throws -> SQLiteJournal {
+        let journal = try SQLiteJournal(path: dir.path("run.journal"), durability: durability)
+        _ = try journal.open(run: sampleRun())
+        return journal
+    }
+
+    @Test func oneCommitHoldsTheSetsAndTheWorldsLengths() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let journal = try open(dir)
+        defer { try? journal.close() }
+        let world = World()
+        #expect(try journal.attachWorld { try world.mark() })
+        #expect(try journal.holdIntents())
+        let reader = try Database(path: dir.path("run.journal"), readOnly: true)
+        func steps() throws -> [String] {
+            try reader.query("SELECT set_key || '#' || idx || ':' || coalesce(status, 'in flight') FROM steps ORDER BY id") { $0.string(0) ?? "" }
+        }
+        func state(_ set: String) throws -> String? {
+            try reader.query("SELECT state FROM sets WHERE set_key = ?1", [.text(set)]) { $0.string(0) ?? "" }.first
+        }
+        func lengths() throws -> [String] {
+            try reader.query("SELECT name || '=' || length FROM world_logs ORDER BY name") { $0.string(0) ?? "" }
+        }
+        // Attaching commits the lengths at once.
+        #expect(try lengths() == ["directories/d.changes.ldif=0", "hosts/a.changes=0"])
+
+        try journal.setStates(phase: "users", [("ana", .pending, "{}"), ("bob", .pending, "{}")])
+        #expect(try state("ana") == "pending")
+        // A whole set: its running state, steps, effects and end, all held.
+        world.grow(10)
+        try journal.setState(phase: "users", set: "ana", .running, detail: "{}")
+        let copy = StepKey(phase: "users", set: "ana", index: 0, operation: "copy")
+        let gate = StepKey(phase: "users", set: "ana", index: 1, operation: "maildir-superset")
+        try journal.recordIntent(copy, detail: "{}")
+        world.grow(5)
+        try journal.recordResult(copy, outcome: StepOutcome(status: .done, evidence: "copied", bytes: 3))
+        try journal.recordIntent(gate, detail: "{}")
+        try journal.recordResult(gate, outcome: StepOutcome(status: .done, evidence: "superset"))
+        try journal.setState(phase: "users", set: "ana", .migrated, detail: "{\"n\":1}")
+        try journal.append(EngineEvent(.setMigrated, at: 1, phase: "users", set: "ana", message: "ana migrated"))
+        // A kill now: the set as before it started, the world cut back to 0.
+        #expect(try state("ana") == "pending")
+        #expect(try steps() == [])
+        #expect(try lengths() == ["directories/d.changes.ldif=0", "hosts/a.changes=0"])
+        // The commit: all of it, with the lengths taken inside it.
+        try journal.commitHeld()
+        #expect(try state("ana") == "migrated")
+        #expect(try steps() == ["ana#0:done", "ana#1:done"])
+        #expect(try lengths() == ["directories/d.changes.ldif=30", "hosts/a.changes=15"])
+        #expect(try reader.query("SELECT count(*) FROM events") { $0.int64(0) } == [1])
+        #expect(try reader.query("SELECT detail FROM sets WHERE set_key = 'ana'") { $0.string(0) ?? "" } == ["{\"n\":1}"])
+
+        // Nothing held, the world grown: `commitHeld` still records it.
+        world.grow(1)
+        try journal.commitHeld()
+        #expect(try lengths() == ["directories/d.changes.ldif=32", "hosts/a.changes=16"])
+
+        // A mark that fails fails the commit: nothing of it is written, and
+        // what was held is still held for the next one.
+        let bob = StepKey(phase: "users", set: "bob", index: 0, operation: "copy")
+        try journal.recordIntent(bob, detail: "{}")
+        world.grow(4)
+        world.failOnce()
+        #expect(throws: JournalError.self) { try journal.commitHeld() }
+        #expect(try steps().count == 2)
+        #expect(try lengths() == ["directories/d.changes.ldif=32", "hosts/a.changes=16"])
+        try journal.commitHeld()
+        #expect(try steps() == ["ana#0:done", "ana#1:done", "bob#0:in flight"])
+        #expect(try lengths() == ["directories/d.changes.ldif=40", "hosts/a.changes=20"])
+        #expect(try journal.worldLengths() == ["directories/d.changes.ldif": 40, "hosts/a.changes": 20])
+    }
+
+    @Test func whatIsHeldIsCommittedAtTheLimit() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let journal = try open(dir)
+        defer { try? journal.close() }
+        let world = World()
+        try journal.attachWorld { try world.mark() }
+        try journal.holdIntents()
+        let reader = try Database(path: dir.path("run.journal"), readOnly: true)
+        let marks = world.markCount
+        var set = 0
+        // Four writes a set: the limit is reached within heldLimit / 4 sets.
+        while try reader.query("SELECT count(*) FROM steps") { $0.int64(0) } == [0] {
+            let name = "u\(set)"
+            try journal.setState(phase: "users", set: name, .running, detail: nil)
+            let key = StepKey(phase: "users", set: name, index: 0, operation: "copy")
+            try journal.recordIntent(key, detail: "")
+            world.grow(1)
+            try journal.recordResult(key, outcome: StepOutcome(status: .done))
+            try journal.setState(phase: "users", set: name, .migrated, detail: nil)
+            set += 1
+            #expect(set <= SQLiteJournal.heldLimit / 4 + 1)
+        }
+        #expect(set == SQLiteJournal.heldLimit / 4)
+        #expect(world.markCount == marks + 1)
+        // The commit holds every set so far, whole, and the world's length with them.
+        #expect(try reader.query("SELECT count(*) FROM sets WHERE state = 'migrated'") { $0.int64(0) } == [Int64(set)])
+        #expect(try reader.query("SELECT length FROM world_logs WHERE name = 'hosts/a.changes'") { $0.int64(0) } == [Int64(set)])
+        // `running` states replaced in the same commit were not written at
+        // all: the rows are in the order the sets started.
+        #expect(try reader.query("SELECT set_key FROM sets ORDER BY id LIMIT 3") { $0.string(0) ?? "" } == ["u0", "u1", "u2"])
+    }
+
+    @Test func aLiveJournalOrAResumedOneDoesNotHoldSets() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let live = try open(dir, durability: .disk)
+        #expect(try !live.attachWorld { [] })
+        try live.close()
+
+        let dir2 = try TempDir()
+        defer { dir2.remove() }
+        let first = try open(dir2)
+        let world = World()
+        try first.attachWorld { try world.mark() }
+        try first.holdIntents()
+        try first.recordIntent(StepKey(phase: "p", set: nil, index: 0, operation: "copy"), detail: "")
+        world.grow(7)
+        try first.close()
+        // Resumed: the lengths of the last commit (close's) are there; the
+        // world is attached again, but sets are written as they end.
+        let resumed = try open(dir2)
+        defer { try? resumed.close() }
+        #expect(try resumed.worldLengths() == ["directories/d.changes.ldif": 14, "hosts/a.changes": 7])
+        #expect(try resumed.attachWorld { try world.mark() })
+        #expect(try !resumed.holdIntents())
+        let reader = try Database(path: dir2.path("run.journal"), readOnly: true)
+        try resumed.setState(phase: "users", set: "ana", .migrated, detail: nil)
+        #expect(try reader.query("SELECT state FROM sets") { $0.string(0) ?? "" } == ["migrated"])
+        world.grow(1)
+        try resumed.recordIntent(StepKey(phase: "p", set: nil, index: 1, operation: "chown"), detail: "")
+        #expect(try reader.query("SELECT length FROM world_logs WHERE name = 'hosts/a.changes'") { $0.int64(0) } == [8])
+    }
+
+    @Test func aJournalWithoutAWorldHasNoLengths() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let journal = try open(dir)
+        defer { try? journal.close() }
+        #expect(try journal.worldLengths() == [:])
+    }
+}
