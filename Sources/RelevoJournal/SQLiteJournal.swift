@@ -150,6 +150,9 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         /// its end state too, until `heldLimit` writes or the events'
         /// interval (see `attachWorld`).
         var holdsAll: Bool { holdsIntents && startedEmpty && world != nil }
+        /// With `holdsAll`: the thread that makes the commits that the
+        /// limits call for (see `attachWorld`).
+        var committer: Committer?
     }
 
     private struct Scope: Hashable {
@@ -194,6 +197,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         // Not closed: keep what can be kept, then release the lock.
         if var open = session {
             try? flushPending(&open, force: open.world != nil)
+            open.committer?.stop()
             open.db.close()
             Glibc.close(open.wal)
             open.lock.release()
@@ -286,6 +290,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         guard var open = session else { return }
         session = nil
         defer {
+            open.committer?.stop()
             open.db.close()
             Glibc.close(open.wal)
             open.lock.release()
@@ -546,6 +551,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     public func attachWorld(_ mark: @escaping @Sendable () throws -> [(name: String, length: Int)]) throws -> Bool {
         guard durability == .process else { return false }
         try locked { open in
+            try open.committer?.drain()
             try open.db.execute("""
                 CREATE TABLE IF NOT EXISTS world_logs (
                     name   TEXT PRIMARY KEY,   -- a log's path under the scratch folder
@@ -576,14 +582,21 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     /// Holding everything, the events are written with the rest (at
     /// `heldLimit`, or their interval), not every `eventBatchSize`.
+    /// Holding everything, a thread of its own makes the commits.
     private func adjustEventBuffer(_ open: inout Session) {
-        guard open.holdsAll, open.pending.isEmpty else { return }
+        guard open.holdsAll else { return }
+        if open.committer == nil { open.committer = Committer(db: open.db) }
+        guard open.pending.isEmpty else { return }
         open.pending = EventBuffer(batchSize: Self.heldLimit, flushInterval: eventFlushInterval)
     }
 
     private static func mark(_ world: (@Sendable () throws -> [(name: String, length: Int)])?, in db: Database) throws {
         guard let world else { return }
-        for (name, length) in try world() {
+        try writeMarks(try world(), in: db)
+    }
+
+    private static func writeMarks(_ marks: [(name: String, length: Int)], in db: Database) throws {
+        for (name, length) in marks {
             try db.run("""
                 INSERT INTO world_logs (name, length) VALUES (?1, ?2)
                 ON CONFLICT (name) DO UPDATE SET length = excluded.length
@@ -625,7 +638,29 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     /// Commits what is held once it reaches `heldLimit` (a world attached).
     private func flushIfFull(_ open: inout Session) throws {
         guard open.holdsAll, open.deferred.count + open.pending.events.count >= Self.heldLimit else { return }
-        try flushPending(&open)
+        try handOff(&open)
+    }
+
+    /// Hands what is held to the committer (with the world's marks taken
+    /// now, so that they cover every effect of it), or commits it here
+    /// without one. The committer's commits are made in the order they
+    /// are handed over; anything else that uses the database waits for
+    /// them first (`flushPending`, `read`, `write`).
+    private func handOff(_ open: inout Session) throws {
+        guard let committer = open.committer else { return try flushPending(&open) }
+        guard !open.pending.isEmpty || !open.deferred.isEmpty else { return }
+        let events = open.pending.events
+        let deferred = open.deferred
+        let marks = try open.world?() ?? []
+        try committer.enqueue { db in
+            try db.transaction {
+                try Self.insert(events, in: db)
+                try Self.write(deferred, in: db)
+                try Self.writeMarks(marks, in: db)
+            }
+        }
+        open.pending.clear()
+        open.deferred.removeAll()
     }
 
     /// A held `running` state that the write about to be made replaces in
@@ -665,7 +700,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     public func append(_ event: EngineEvent) throws {
         try locked { open in
-            if open.pending.append(event) { try flushPending(&open) }
+            if open.pending.append(event) { try handOff(&open) }
         }
     }
 
@@ -706,6 +741,15 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     // MARK: Serialization and transactions
 
+    /// Waits for the committer's commits (tests: what a kill leaves once
+    /// they are made).
+    func waitForCommits() throws {
+        try locked { open in try open.committer?.drain() }
+    }
+
+    /// Whether a committer thread makes the held commits (tests).
+    var hasCommitter: Bool { mutex.withLock { session?.committer != nil } }
+
     /// `PRAGMA synchronous` of the open connection (1 is NORMAL), for tests.
     func synchronousMode() throws -> Int64 {
         try read { try $0.pragmaInteger("synchronous") }
@@ -717,6 +761,8 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         defer { mutex.unlock() }
         guard session != nil else { throw JournalError.storage("\(path) is not open") }
         do {
+            // A commit the committer could not make fails every later call.
+            try session!.committer?.check()
             return try body(&session!)
         } catch {
             throw Self.journalError(error)
@@ -727,6 +773,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     /// every write made before it).
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
         try locked { open in
+            try open.committer?.drain()
             if !open.deferred.isEmpty { try flushPending(&open) }
             return try body(open.db)
         }
@@ -757,6 +804,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             let events = open.pending.events
             let deferred = open.deferred
             let inFlight = open.inFlight
+            try open.committer?.drain()
             try open.db.transaction {
                 try Self.insert(events, in: open.db)
                 try Self.write(deferred, in: open.db)
@@ -786,6 +834,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     /// transaction (nothing if none, unless `force`), with the world's
     /// marks when one is attached.
     private func flushPending(_ open: inout Session, force: Bool = false) throws {
+        try open.committer?.drain()
         guard force || !open.pending.isEmpty || !open.deferred.isEmpty else { return }
         let events = open.pending.events
         let deferred = open.deferred
@@ -904,5 +953,88 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         case let error as SchemaError: .storage(error.description)
         default: .storage(String(describing: error))
         }
+    }
+}
+
+/// The thread that makes a dry run's held commits (`SQLiteJournal`, with
+/// a world attached and intents held), one after another in the order they
+/// are handed over, while the run goes on. The journal's other uses of the
+/// database wait until it is idle (`drain`), and nothing is handed over
+/// meanwhile (both happen under the journal's lock), so the connection is
+/// never used by two threads at once. After a failed commit it makes no
+/// other (a later one would leave a gap) and every call throws the error.
+final class Committer: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [(Database) throws -> Void] = []
+    private var busy = false
+    private var failure: (any Error)?
+    private var stopping = false
+    private let stopped = DispatchSemaphore(value: 0)
+    private let db: Database
+    /// At most this many commits wait; the next hand-over waits for one.
+    static let queueLimit = 2
+
+    init(db: Database) {
+        self.db = db
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "relevo-journal-commits"
+        thread.start()
+    }
+
+    private func loop() {
+        condition.lock()
+        while true {
+            while jobs.isEmpty && !stopping { condition.wait() }
+            if jobs.isEmpty { break }
+            let job = jobs.removeFirst()
+            busy = true
+            let skip = failure != nil
+            condition.unlock()
+            var error: (any Error)?
+            if !skip {
+                do { try job(db) } catch let thrown { error = thrown }
+            }
+            condition.lock()
+            busy = false
+            if let error, failure == nil { failure = error }
+            condition.broadcast()
+        }
+        condition.unlock()
+        stopped.signal()
+    }
+
+    /// Queues a commit (waiting while `queueLimit` are queued).
+    func enqueue(_ job: @escaping (Database) throws -> Void) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while failure == nil && jobs.count >= Self.queueLimit { condition.wait() }
+        if let failure { throw failure }
+        jobs.append(job)
+        condition.broadcast()
+    }
+
+    /// Waits until every queued commit is made; throws the first failure.
+    func drain() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while busy || !jobs.isEmpty { condition.wait() }
+        if let failure { throw failure }
+    }
+
+    /// Throws the failure of a commit, if one failed.
+    func check() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure { throw failure }
+    }
+
+    /// Makes what is queued, then ends the thread.
+    func stop() {
+        condition.lock()
+        let running = !stopping
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        if running { stopped.wait() }
     }
 }

@@ -114,21 +114,29 @@ import RelevoEngine
         try journal.holdIntents()
         let reader = try Database(path: dir.path("run.journal"), readOnly: true)
         let marks = world.markCount
-        var set = 0
-        // Four writes a set: the limit is reached within heldLimit / 4 sets.
-        while try reader.query("SELECT count(*) FROM steps") { $0.int64(0) } == [0] {
+        #expect(journal.hasCommitter)
+        // Four writes a set: the limit is reached by the last write of set
+        // heldLimit / 4, and not before.
+        let sets = SQLiteJournal.heldLimit / 4
+        for set in 0..<sets {
             let name = "u\(set)"
             try journal.setState(phase: "users", set: name, .running, detail: nil)
             let key = StepKey(phase: "users", set: name, index: 0, operation: "copy")
             try journal.recordIntent(key, detail: "")
             world.grow(1)
             try journal.recordResult(key, outcome: StepOutcome(status: .done))
+            if set == sets - 1 {
+                try journal.waitForCommits()
+                #expect(try reader.query("SELECT count(*) FROM steps") { $0.int64(0) } == [0])
+                #expect(world.markCount == marks)
+            }
             try journal.setState(phase: "users", set: name, .migrated, detail: nil)
-            set += 1
-            #expect(set <= SQLiteJournal.heldLimit / 4 + 1)
         }
-        #expect(set == SQLiteJournal.heldLimit / 4)
+        // Handed to the committer thread, with the marks taken then.
         #expect(world.markCount == marks + 1)
+        world.grow(100)
+        try journal.waitForCommits()
+        let set = sets
         // The commit holds every set so far, whole, and the world's length with them.
         #expect(try reader.query("SELECT count(*) FROM sets WHERE state = 'migrated'") { $0.int64(0) } == [Int64(set)])
         #expect(try reader.query("SELECT length FROM world_logs WHERE name = 'hosts/a.changes'") { $0.int64(0) } == [Int64(set)])
@@ -166,6 +174,31 @@ import RelevoEngine
         world.grow(1)
         try resumed.recordIntent(StepKey(phase: "p", set: nil, index: 1, operation: "chown"), detail: "")
         #expect(try reader.query("SELECT length FROM world_logs WHERE name = 'hosts/a.changes'") { $0.int64(0) } == [8])
+    }
+
+    /// A commit the committer thread cannot make stops it: no later
+    /// commit is made (it would leave a gap), and every call throws.
+    @Test func aFailedCommitStopsTheCommitsAndIsReported() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let journal = try open(dir)
+        defer { try? journal.close() }
+        let world = World()
+        try journal.attachWorld { try world.mark() }
+        try journal.holdIntents()
+        #expect(journal.hasCommitter)
+        // Another connection makes every new event fail.
+        let other = try Database(path: dir.path("run.journal"))
+        try other.execute("CREATE TRIGGER boom BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'boom'); END")
+        other.close()
+        for n in 0..<SQLiteJournal.heldLimit {
+            try journal.append(EngineEvent(.stepDone, at: Double(n), phase: "users", set: "ana", message: "event"))
+        }
+        #expect(throws: JournalError.self) { try journal.waitForCommits() }
+        #expect(throws: JournalError.self) { try journal.setState(phase: "users", set: "ana", .migrated, detail: nil) }
+        #expect(throws: JournalError.self) { try journal.commitHeld() }
+        let reader = try Database(path: dir.path("run.journal"), readOnly: true)
+        #expect(try reader.query("SELECT count(*) FROM events") { $0.int64(0) } == [0])
     }
 
     @Test func aJournalWithoutAWorldHasNoLengths() throws {
