@@ -153,6 +153,9 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         /// With `holdsAll`: the thread that makes the commits that the
         /// limits call for (see `attachWorld`).
         var committer: Committer?
+        /// One held intent or result is checked with one lookup (false:
+        /// by the general code, for tests).
+        var singleFastPath = true
     }
 
     private struct Scope: Hashable {
@@ -317,6 +320,17 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             let held: Bool = try locked { open in
                 // Only steps this journal has never seen: nothing to check.
                 guard open.holdsIntents, open.startedEmpty else { return false }
+                if intents.count == 1, open.singleFastPath {
+                    // One step (the pipeline's usual call): one lookup of its scope.
+                    let key = intents[0].key
+                    guard open.recorded[Scope(phase: key.phase, set: key.set), default: []].insert(Self.slot(key)).inserted else {
+                        return false
+                    }
+                    open.deferred.append(.intent(key, intents[0].detail, now))
+                    open.inFlight.insert(key)
+                    try flushIfFull(&open)
+                    return true
+                }
                 var seen: [Scope: Set<Int>] = [:]
                 for intent in intents {
                     let scope = Scope(phase: intent.key.phase, set: intent.key.set)
@@ -355,6 +369,13 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         let keys = results.map(\.key)
         if durability == .process {
             let held: Bool = try locked { open in
+                if results.count == 1, open.singleFastPath {
+                    // One step: one lookup.
+                    guard open.inFlight.remove(keys[0]) != nil else { return false }
+                    open.deferred.append(.result(keys[0], results[0].outcome, now))
+                    try flushIfFull(&open)
+                    return true
+                }
                 guard Set(keys).count == keys.count, keys.allSatisfy({ open.inFlight.contains($0) }) else { return false }
                 for result in results {
                     open.inFlight.remove(result.key)
@@ -745,6 +766,11 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     /// they are made).
     func waitForCommits() throws {
         try locked { open in try open.committer?.drain() }
+    }
+
+    /// Turns the one-step fast paths of held intents and results off (tests).
+    func useGeneralHoldingCode() throws {
+        try locked { open in open.singleFastPath = false }
     }
 
     /// Whether a committer thread makes the held commits (tests).

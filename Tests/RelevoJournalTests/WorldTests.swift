@@ -209,3 +209,58 @@ import RelevoEngine
         #expect(try journal.worldLengths() == [:])
     }
 }
+
+/// Held intents and results of one step (a lookup each) against the
+/// general code of several: seeded random calls, repeats and wrong orders
+/// included, give the same errors and the same rows.
+@Suite struct HeldFastPathTests {
+    @Test(arguments: [1, 7, 42, 20261204] as [UInt64])
+    func oneStepCallsMatchTheGeneralCode(seed: UInt64) throws {
+        let dirs = (try TempDir(), try TempDir())
+        defer { dirs.0.remove(); dirs.1.remove() }
+        func open(_ dir: TempDir, general: Bool) throws -> SQLiteJournal {
+            let journal = try SQLiteJournal(path: dir.path("run.journal"), durability: .process)
+            _ = try journal.open(run: sampleRun())
+            #expect(try journal.holdIntents())
+            if general { try journal.useGeneralHoldingCode() }
+            return journal
+        }
+        let fast = try open(dirs.0, general: false), general = try open(dirs.1, general: true)
+        defer { try? fast.close(); try? general.close() }
+        var state = seed | 1
+        func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let keys = (0..<8).map { StepKey(phase: "users", set: $0 < 4 ? "ana" : "bob", index: $0 % 4, operation: "op\($0 % 4)") }
+        var errors: [(Bool, Bool)] = []
+        for call in 0..<300 {
+            let key = keys[next(keys.count)]
+            if next(2) == 0 {
+                let detail = "{\"call\":\(call)}"
+                let a = (try? fast.recordIntent(key, detail: detail)) == nil
+                let b = (try? general.recordIntent(key, detail: detail)) == nil
+                errors.append((a, b))
+            } else {
+                let outcome = StepOutcome(status: next(3) == 0 ? .failed : .done, evidence: "e\(next(2))", bytes: Int64(next(5)))
+                let a = (try? fast.recordResult(key, outcome: outcome)) == nil
+                let b = (try? general.recordResult(key, outcome: outcome)) == nil
+                errors.append((a, b))
+            }
+            if next(25) == 0 { try fast.commitHeld(); try general.commitHeld() }
+        }
+        #expect(errors.map(\.0) == errors.map(\.1))
+        #expect(errors.contains { $0.0 }, "some calls break the rules")
+        func rows(_ journal: SQLiteJournal, _ dir: TempDir) throws -> [String] {
+            try journal.commitHeld()
+            let reader = try Database(path: dir.path("run.journal"), readOnly: true)
+            return try reader.query("""
+                SELECT id, set_key, idx, operation, detail, intents, coalesce(status, '-'), coalesce(evidence, '-'), coalesce(bytes, -1)
+                FROM steps ORDER BY id
+                """) { row in (0..<9).map { row.string($0) ?? "" }.joined(separator: "|") }
+        }
+        let (a, b) = (try rows(fast, dirs.0), try rows(general, dirs.1))
+        #expect(a == b)
+        #expect(a.count == keys.count)
+    }
+}
