@@ -1,5 +1,3 @@
-import Glibc
-
 /// Reads LDIF (RFC 2849) into records, refusing what it cannot trust.
 ///
 /// Accepted: an optional `version: 1` first line; `#` comment lines
@@ -24,15 +22,6 @@ import Glibc
 /// No input makes the reader trap.
 public struct LDIFReader: Sendable {
     public var limits: LDIFLimits
-    /// How many threads parse the records of a large text (the processors
-    /// online, at most 4): they are split first, then parsed in as many
-    /// runs of consecutive records, the results and the first error taken
-    /// in order, so the records and errors are those of one thread.
-    var threads = LDIFReader.processors
-    /// Fewer records than this are parsed by the calling thread alone.
-    var parallelMinimum = 4096
-
-    static let processors = max(1, min(4, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     public init(limits: LDIFLimits = .default) {
         self.limits = limits
@@ -73,84 +62,11 @@ public struct LDIFReader: Sendable {
             throw LDIFError(line: records[maxRecords][0].lineNumber, column: 1,
                             message: "more than \(limits.maxRecords) records")
         }
-        let runs = records.count >= parallelMinimum ? max(1, min(threads, records.count)) : 1
-        guard runs > 1 else {
-            var out: [(line: Int, record: LDIFRecord)] = []
-            out.reserveCapacity(records.count)
-            for i in records.indices {
-                out.append((records[i][0].lineNumber, try parser.record(records[i])))
-                records[i] = []  // its lines are no longer needed: the peak memory is lower
-            }
-            return out
-        }
-        return try Self.parse(&records, parser: parser, runs: runs)
-    }
-
-    /// One run of consecutive records, parsed by one thread: its records
-    /// until its first error (the records after it are not parsed).
-    private final class Run {
-        let parser: RecordParser
-        let records: UnsafeMutableBufferPointer<[LDIFLine]>
-        let range: Range<Int>
         var out: [(line: Int, record: LDIFRecord)] = []
-        var error: LDIFError?
-
-        init(parser: RecordParser, records: UnsafeMutableBufferPointer<[LDIFLine]>, range: Range<Int>) {
-            self.parser = parser
-            self.records = records
-            self.range = range
-        }
-
-        func parse() {
-            out.reserveCapacity(range.count)
-            for i in range {
-                do {
-                    out.append((records[i][0].lineNumber, try parser.record(records[i])))
-                } catch {
-                    self.error = error
-                    return
-                }
-                records[i] = []
-            }
-        }
-    }
-
-    /// `records` parsed in `runs` runs, all but the first on threads of
-    /// their own (each touches only its own records); the first error in
-    /// record order is thrown, as one thread would throw it.
-    private static func parse(_ records: inout [[LDIFLine]], parser: RecordParser,
-                              runs count: Int) throws(LDIFError) -> [(line: Int, record: LDIFRecord)] {
-        let total = records.count
-        let runs: [Run] = records.withUnsafeMutableBufferPointer { buffer in
-            let runs = (0..<count).map { k in
-                Run(parser: parser, records: buffer, range: (total * k / count)..<(total * (k + 1) / count))
-            }
-            var threads: [pthread_t] = []
-            for run in runs.dropFirst() {
-                var thread = pthread_t()
-                let context = Unmanaged.passRetained(run).toOpaque()
-                let started = pthread_create(&thread, nil, { context in
-                    let run = Unmanaged<Run>.fromOpaque(context!).takeRetainedValue()
-                    run.parse()
-                    return nil
-                }, context)
-                if started == 0 {
-                    threads.append(thread)
-                } else {
-                    // No thread: parsed here instead.
-                    Unmanaged<Run>.fromOpaque(context).release()
-                    run.parse()
-                }
-            }
-            runs[0].parse()
-            for thread in threads { pthread_join(thread, nil) }
-            return runs
-        }
-        var out: [(line: Int, record: LDIFRecord)] = []
-        out.reserveCapacity(total)
-        for run in runs {
-            if let error = run.error { throw error }
-            out += run.out
+        out.reserveCapacity(records.count)
+        for i in records.indices {
+            out.append((records[i][0].lineNumber, try parser.record(records[i])))
+            records[i] = []  // its lines are no longer needed: the peak memory is lower
         }
         return out
     }
