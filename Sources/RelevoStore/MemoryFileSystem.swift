@@ -225,7 +225,7 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
 
     /// Follows `path` from the root (links in it followed; the last one
     /// too with `followLast`), as the kernel resolves a path.
-    private func resolve(_ path: String, followLast: Bool) -> (node: Node, path: String)? {
+    func resolve(_ path: String, followLast: Bool, fast: Bool = true) -> (node: Node, path: String)? {
         guard path.hasPrefix("/") else { return nil }
         // The usual case: a canonical path, no link on the way.
         func child(of node: Node, _ name: String) -> Node? {
@@ -233,10 +233,15 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
                   child.kind != .symbolicLink else { return nil }
             return child
         }
+        /// Where the walk in place ends: at a node, at a name that is
+        /// certainly not there (what the general walk below finds too: it
+        /// has come the same way, through directories and no link), or
+        /// where only the general walk can tell (a link, `.`, `..`).
+        enum Walk { case found(Node), missing, general }
         var node = root
         var plain = true
         // The components read in place (no array of them made).
-        let walked: Node?? = path.utf8.withContiguousStorageIfAvailable { bytes in
+        let walked: Walk? = path.utf8.withContiguousStorageIfAvailable { bytes in
             var node = root
             var start = 0
             while start < bytes.count {
@@ -246,15 +251,24 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
                 }
                 var end = start
                 while end < bytes.count, bytes[end] != UInt8(ascii: "/") { end += 1 }
-                guard let next = child(of: node, String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
-                else { return nil }
+                let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                guard let next = child(of: node, name) else {
+                    if fast, name != ".", name != "..", node.kind != .directory || node.children[name] == nil {
+                        return .missing
+                    }
+                    return .general
+                }
                 node = next
                 start = end
             }
-            return node
+            return .found(node)
         }
         if let walked {
-            if let walked { node = walked } else { plain = false }
+            switch walked {
+            case .found(let found): node = found
+            case .missing: return nil
+            case .general: plain = false
+            }
         } else {
             for component in path.utf8.split(separator: UInt8(ascii: "/")) {
                 guard let next = child(of: node, String(decoding: component, as: UTF8.self)) else {
