@@ -69,6 +69,38 @@ import RelevoEngine
 /// the example plan: 2 or 3 commits instead of 26). A step seen before (a
 /// resumed journal, a step re-run in the same session) is written at once.
 ///
+/// **A world attached (`attachWorld`, `.process` only).** A dry run whose
+/// world is in memory (its hosts' file systems and directories, every change
+/// appended to a log under its scratch folder) may go further: every commit
+/// of the journal then writes the world's buffered log records out first and
+/// records each log's length in the same transaction (`world_logs`), and a
+/// resumed run cuts each log back to its recorded length before replaying it
+/// (`worldLengths`, `SimulatedEnvironment(committedLogs:)`). A commit then
+/// stands for the journal and the world together, and the write-ahead order
+/// holds for what a resume sees whatever is buffered or held: after a kill
+/// at any point, the world is the world of the journal's last commit, so
+/// every effect it holds has its intent committed before it (the effect's
+/// record lies within the committed length only if it was written before
+/// that commit, which also holds every intent recorded before the effect),
+/// and every committed result has its effect (written before the commit
+/// that holds the result). What lies beyond the lengths (a flush that a
+/// kill caught before its commit) is dropped, as if the process had died
+/// before it; a kill can also leave no record cut short inside the lengths.
+/// So nothing needs a commit before a log record any more, and with held
+/// intents every write is held (a set's end too) until `heldLimit` writes
+/// or events, the events' interval, a read, another write, `commitHeld`
+/// (which `SimulatedEnvironment.beforePersisting` calls before any other
+/// scratch write: DNS answers, work files, notifications, markers, which
+/// are not cut back) or `close`: about one commit per 200 ms instead of 2
+/// or 3 per set. These commits are made by a thread of their own
+/// (`Committer`), in the order they are handed over, with the world's
+/// lengths taken at the hand-over; any other use of the database waits for
+/// it first, and a commit that fails fails every later call. What a kill
+/// loses is at most the last 200 ms or so of the run (a few hundred sets),
+/// which the resume does again; the progress lines may have reported some
+/// of those sets finished. A live run's journal never holds, buffers or
+/// cuts anything of this.
+///
 /// **Events are grouped.** `append` buffers events in memory and writes the
 /// buffer in one transaction when it holds `eventBatchSize` events, or when an
 /// event arrives `eventFlushInterval` or more after the oldest buffered one
