@@ -321,7 +321,9 @@ final class Scratch: @unchecked Sendable {
 
     /// Applies a change and appends it to the element's change log (written
     /// before returning, so a killed run's resume replays it; not synced, as
-    /// nothing of the scratch world is: see `SQLiteJournal.Durability`).
+    /// nothing of the scratch world is: see `SQLiteJournal.Durability`; with
+    /// `bufferLogs`, gathered and written by `markWorld`, at the journal's
+    /// next commit, which is what a resume replays up to).
     func change(_ element: String, _ record: LDIFChangeRecord) throws {
         try lock.withLock {
             guard directories[element] != nil else { throw SetupError(description: "no directory '\(element)'") }

@@ -53,9 +53,10 @@ public final class SimulatedEnvironment: PlanEnvironment, @unchecked Sendable {
     public func markWorld() throws -> [(name: String, length: Int)] { try scratch.markWorld() }
 
     /// Called before anything the run does is written under the scratch
-    /// folder: a memory host's log record, a directory's change log line,
-    /// the DNS answers, a work file, a notification, a crash marker. A dry
-    /// run whose hosts are in memory gives its journal's
+    /// folder: a memory host's log record, a directory's change log line
+    /// (but not with `bufferLogs`: those are written by the journal's
+    /// commits, see there), the DNS answers, a work file, a notification, a
+    /// crash marker. A dry run whose hosts are in memory gives its journal's
     /// `SQLiteJournal.commitHeld` here (with `holdIntents`): then nothing
     /// of its world reaches the disk before the intents that precede it,
     /// and the intents of steps that change nothing lasting (gates, the

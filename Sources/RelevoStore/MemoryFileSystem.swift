@@ -18,7 +18,9 @@ import Glibc
 /// before the call that made it returns, and a new instance on the same log
 /// replays it: a process killed at any point comes back with every change
 /// it made. A record cut short by the kill (the last one) is dropped on
-/// replay: its call had not returned.
+/// replay: its call had not returned. With `bufferedLog` the records are
+/// written by `flushLog` instead, and its owner replays up to the length it
+/// recorded (`init(name:log:committed:)`).
 ///
 /// Thread-safe: every call holds the instance's lock.
 public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
