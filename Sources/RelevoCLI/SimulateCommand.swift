@@ -112,18 +112,31 @@ enum SimulateCommand {
         }
         let environment: SimulatedEnvironment
         do {
+            // A resumed dry run's world is cut back to its journal's last commit.
+            let committedLogs = try (journal as? SQLiteJournal)?.worldLengths() ?? [:]
             environment = try SimulatedEnvironment(plan: plan, scratch: URL(fileURLWithPath: prepared.localBase + ".scratch"),
-                                                   fixtureBase: fixtureBase, faults: faults)
+                                                   fixtureBase: fixtureBase, faults: faults, committedLogs: committedLogs)
         } catch {
             console.error("fixtures: \(error)")
             try? journal.close()
             return .unreadable
         }
 
-        // Hosts in memory: everything the run changes is written by the
-        // scratch folder, which commits the journal's held intents first.
-        if environment.hosts == .memory, let sqlite = journal as? SQLiteJournal, (try? sqlite.holdIntents()) == true {
-            environment.beforePersisting = { try sqlite.commitHeld() }
+        // Hosts in memory: the world's logs are written by the journal's
+        // commits, which record their lengths (a resume cuts them back to
+        // the last commit), and what else the scratch folder writes commits
+        // the journal's held writes first (`SQLiteJournal.attachWorld`).
+        if environment.hosts == .memory, let sqlite = journal as? SQLiteJournal, sqlite.durability == .process {
+            do {
+                environment.bufferLogs()
+                try sqlite.attachWorld { try environment.markWorld() }
+                try sqlite.holdIntents()
+                environment.beforePersisting = { try sqlite.commitHeld() }
+            } catch {
+                console.error("journal: \(error)")
+                try? journal.close()
+                return .unreadable
+            }
         }
         let progress = Progress(live: console.liveProgress, tty: console.stderrIsTTY,
                                 total: 0)

@@ -69,6 +69,38 @@ import RelevoEngine
 /// the example plan: 2 or 3 commits instead of 26). A step seen before (a
 /// resumed journal, a step re-run in the same session) is written at once.
 ///
+/// **A world attached (`attachWorld`, `.process` only).** A dry run whose
+/// world is in memory (its hosts' file systems and directories, every change
+/// appended to a log under its scratch folder) may go further: every commit
+/// of the journal then writes the world's buffered log records out first and
+/// records each log's length in the same transaction (`world_logs`), and a
+/// resumed run cuts each log back to its recorded length before replaying it
+/// (`worldLengths`, `SimulatedEnvironment(committedLogs:)`). A commit then
+/// stands for the journal and the world together, and the write-ahead order
+/// holds for what a resume sees whatever is buffered or held: after a kill
+/// at any point, the world is the world of the journal's last commit, so
+/// every effect it holds has its intent committed before it (the effect's
+/// record lies within the committed length only if it was written before
+/// that commit, which also holds every intent recorded before the effect),
+/// and every committed result has its effect (written before the commit
+/// that holds the result). What lies beyond the lengths (a flush that a
+/// kill caught before its commit) is dropped, as if the process had died
+/// before it; a kill can also leave no record cut short inside the lengths.
+/// So nothing needs a commit before a log record any more, and with held
+/// intents every write is held (a set's end too) until `heldLimit` writes
+/// or events, the events' interval, a read, another write, `commitHeld`
+/// (which `SimulatedEnvironment.beforePersisting` calls before any other
+/// scratch write: DNS answers, work files, notifications, markers, which
+/// are not cut back) or `close`: about one commit per 200 ms instead of 2
+/// or 3 per set. These commits are made by a thread of their own
+/// (`Committer`), in the order they are handed over, with the world's
+/// lengths taken at the hand-over; any other use of the database waits for
+/// it first, and a commit that fails fails every later call. What a kill
+/// loses is at most the last 200 ms or so of the run (a few hundred sets),
+/// which the resume does again; the progress lines may have reported some
+/// of those sets finished. A live run's journal never holds, buffers or
+/// cuts anything of this.
+///
 /// **Events are grouped.** `append` buffers events in memory and writes the
 /// buffer in one transaction when it holds `eventBatchSize` events, or when an
 /// event arrives `eventFlushInterval` or more after the oldest buffered one
@@ -143,6 +175,19 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         /// `.process` only: intents of new steps are held too, until
         /// `commitHeld` (see `holdIntents`).
         var holdsIntents = false
+        /// `.process` only: the world whose logs every commit flushes and
+        /// records (see `attachWorld`).
+        var world: (@Sendable () throws -> [(name: String, length: Int)])?
+        /// With `world` and held intents: every write of a set is held,
+        /// its end state too, until `heldLimit` writes or the events'
+        /// interval (see `attachWorld`).
+        var holdsAll: Bool { holdsIntents && startedEmpty && world != nil }
+        /// With `holdsAll`: the thread that makes the commits that the
+        /// limits call for (see `attachWorld`).
+        var committer: Committer?
+        /// One held intent or result is checked with one lookup (false:
+        /// by the general code, for tests).
+        var singleFastPath = true
     }
 
     private struct Scope: Hashable {
@@ -155,7 +200,13 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         case intent(StepKey, String, Double)
         case result(StepKey, StepOutcome, Double)
         case running(phase: String, set: String?, detail: String?, Double)
+        /// Any other state of a set, held with a world attached (`holdsAll`).
+        case state(phase: String, set: String?, SetState, detail: String?, Double)
     }
+
+    /// With a world attached and intents held, what is held is committed
+    /// once it counts this many writes (or events).
+    static let heldLimit = 8192
 
     private let mutex = NSLock()
     private var session: Session?
@@ -180,7 +231,8 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     deinit {
         // Not closed: keep what can be kept, then release the lock.
         if var open = session {
-            try? flushPending(&open)
+            try? flushPending(&open, force: open.world != nil)
+            open.committer?.stop()
             open.db.close()
             Glibc.close(open.wal)
             open.lock.release()
@@ -273,12 +325,13 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         guard var open = session else { return }
         session = nil
         defer {
+            open.committer?.stop()
             open.db.close()
             Glibc.close(open.wal)
             open.lock.release()
         }
         do {
-            try flushPending(&open)
+            try flushPending(&open, force: open.world != nil)
         } catch {
             throw Self.journalError(error)
         }
@@ -299,6 +352,17 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             let held: Bool = try locked { open in
                 // Only steps this journal has never seen: nothing to check.
                 guard open.holdsIntents, open.startedEmpty else { return false }
+                if intents.count == 1, open.singleFastPath {
+                    // One step (the pipeline's usual call): one lookup of its scope.
+                    let key = intents[0].key
+                    guard open.recorded[Scope(phase: key.phase, set: key.set), default: []].insert(Self.slot(key)).inserted else {
+                        return false
+                    }
+                    open.deferred.append(.intent(key, intents[0].detail, now))
+                    open.inFlight.insert(key)
+                    try flushIfFull(&open)
+                    return true
+                }
                 var seen: [Scope: Set<Int>] = [:]
                 for intent in intents {
                     let scope = Scope(phase: intent.key.phase, set: intent.key.set)
@@ -312,6 +376,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
                     open.inFlight.insert(intent.key)
                     open.recorded[Scope(phase: intent.key.phase, set: intent.key.set), default: []].insert(Self.slot(intent.key))
                 }
+                try flushIfFull(&open)
                 return true
             }
             if held { return }
@@ -336,11 +401,19 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         let keys = results.map(\.key)
         if durability == .process {
             let held: Bool = try locked { open in
+                if results.count == 1, open.singleFastPath {
+                    // One step: one lookup.
+                    guard open.inFlight.remove(keys[0]) != nil else { return false }
+                    open.deferred.append(.result(keys[0], results[0].outcome, now))
+                    try flushIfFull(&open)
+                    return true
+                }
                 guard Set(keys).count == keys.count, keys.allSatisfy({ open.inFlight.contains($0) }) else { return false }
                 for result in results {
                     open.inFlight.remove(result.key)
                     open.deferred.append(.result(result.key, result.outcome, now))
                 }
+                try flushIfFull(&open)
                 return true
             }
             if held { return }
@@ -433,6 +506,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     public func setState(phase: String, set: String?, _ state: SetState, detail: String?) throws {
         if try holdRunning([(set, state, detail)], phase: phase) { return }
+        if try holdState(phase: phase, set: set, state, detail: detail) { return }
         try dropHeldRunning(phase: phase, sets: [set])
         let now = Date().timeIntervalSinceReferenceDate
         try write { db in try Self.writeState(phase: phase, set: set, state, detail: detail, now: now, in: db) }
@@ -490,13 +564,97 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try locked { open in
             guard durability == .process, open.startedEmpty else { return false }
             open.holdsIntents = true
+            if open.holdsAll, !open.pending.isEmpty { try flushPending(&open) }
+            adjustEventBuffer(&open)
             return true
         }
     }
 
-    /// Commits what is held (intents, results, `running` states, events).
+    /// Commits what is held (intents, results, `running` states, events);
+    /// with a world attached, also its logs' lengths, even if nothing else
+    /// is held (its logs may have grown since the last commit).
     public func commitHeld() throws {
-        try locked { open in try flushPending(&open) }
+        try locked { open in try flushPending(&open, force: open.world != nil) }
+    }
+
+    /// `.process` only: the dry run's world, whose logs (its memory hosts',
+    /// its directories' change logs) `mark` writes out and measures. From
+    /// now on every commit of this journal calls `mark` inside its
+    /// transaction and records each log's length in `world_logs` (made if
+    /// missing); a resumed dry run replays each log only up to its
+    /// recorded length and cuts it there (`worldLengths`,
+    /// `SimulatedEnvironment(committedLogs:)`). One commit therefore
+    /// stands for the journal and the world together: a kill at any
+    /// point leaves, after the cut, the world as it was when the journal's
+    /// last commit was made, every effect of it with its committed intent
+    /// before it and every committed result with its effect, whatever was
+    /// held or buffered on either side. The world's records may then be
+    /// buffered until the next commit, and the journal need commit neither
+    /// before a log record nor at the end of each set: with held intents
+    /// (`holdIntents`), every write is held (end states too) until
+    /// `heldLimit` writes or events are held, the events' interval has
+    /// passed, something is read, another write is made, or `commitHeld`
+    /// (before anything else of the world is written: DNS answers, work
+    /// files, notifications, markers, which are not cut back) or `close`.
+    /// What a kill loses is then at most the writes of that while (a few
+    /// hundred sets of a dry run), which resume does again; a set reported
+    /// finished by the run's progress may be among them. False, and
+    /// nothing changes, for `.disk`.
+    @discardableResult
+    public func attachWorld(_ mark: @escaping @Sendable () throws -> [(name: String, length: Int)]) throws -> Bool {
+        guard durability == .process else { return false }
+        try locked { open in
+            try open.committer?.drain()
+            try open.db.execute("""
+                CREATE TABLE IF NOT EXISTS world_logs (
+                    name   TEXT PRIMARY KEY,   -- a log's path under the scratch folder
+                    length INTEGER NOT NULL    -- its bytes at the last commit
+                )
+                """)
+            open.world = mark
+            try flushPending(&open, force: true)
+            adjustEventBuffer(&open)
+        }
+        return true
+    }
+
+    /// The lengths of the world's logs at the last commit (empty when no
+    /// world was ever attached).
+    public func worldLengths() throws -> [String: Int] {
+        try read { db in
+            let tables = try db.query("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'world_logs'") { row in
+                row.int64(0)
+            }
+            guard tables.first == 1 else { return [:] }
+            var lengths: [String: Int] = [:]
+            let rows = try db.query("SELECT name, length FROM world_logs") { row in (row.string(0) ?? "", row.int64(1)) }
+            for (name, length) in rows { lengths[name] = Int(length) }
+            return lengths
+        }
+    }
+
+    /// Holding everything, the events are written with the rest (at
+    /// `heldLimit`, or their interval), not every `eventBatchSize`.
+    /// Holding everything, a thread of its own makes the commits.
+    private func adjustEventBuffer(_ open: inout Session) {
+        guard open.holdsAll else { return }
+        if open.committer == nil { open.committer = Committer(db: open.db) }
+        guard open.pending.isEmpty else { return }
+        open.pending = EventBuffer(batchSize: Self.heldLimit, flushInterval: eventFlushInterval)
+    }
+
+    private static func mark(_ world: (@Sendable () throws -> [(name: String, length: Int)])?, in db: Database) throws {
+        guard let world else { return }
+        try writeMarks(try world(), in: db)
+    }
+
+    private static func writeMarks(_ marks: [(name: String, length: Int)], in db: Database) throws {
+        for (name, length) in marks {
+            try db.run("""
+                INSERT INTO world_logs (name, length) VALUES (?1, ?2)
+                ON CONFLICT (name) DO UPDATE SET length = excluded.length
+                """, [.text(name), .integer(Int64(length))])
+        }
     }
 
     /// With `.process`, sets marked `running` (a pipeline starting) are
@@ -509,8 +667,53 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         let now = Date().timeIntervalSinceReferenceDate
         try locked { open in
             for state in states { open.deferred.append(.running(phase: phase, set: state.set, detail: state.detail, now)) }
+            try flushIfFull(&open)
         }
         return true
+    }
+
+    /// With a world attached and intents held (`holdsAll`), a set's other
+    /// states are held too: the world's logs are cut back to the journal's
+    /// last commit on resume, so the end of a set need not be committed
+    /// before the run goes on (see `attachWorld`). True when held.
+    private func holdState(phase: String, set: String?, _ state: SetState, detail: String?) throws -> Bool {
+        guard durability == .process else { return false }
+        _ = try Self.setKey(set)
+        let now = Date().timeIntervalSinceReferenceDate
+        return try locked { open in
+            guard open.holdsAll else { return false }
+            open.deferred.append(.state(phase: phase, set: set, state, detail: detail, now))
+            try flushIfFull(&open)
+            return true
+        }
+    }
+
+    /// Commits what is held once it reaches `heldLimit` (a world attached).
+    private func flushIfFull(_ open: inout Session) throws {
+        guard open.holdsAll, open.deferred.count + open.pending.events.count >= Self.heldLimit else { return }
+        try handOff(&open)
+    }
+
+    /// Hands what is held to the committer (with the world's marks taken
+    /// now, so that they cover every effect of it), or commits it here
+    /// without one. The committer's commits are made in the order they
+    /// are handed over; anything else that uses the database waits for
+    /// them first (`flushPending`, `read`, `write`).
+    private func handOff(_ open: inout Session) throws {
+        guard let committer = open.committer else { return try flushPending(&open) }
+        guard !open.pending.isEmpty || !open.deferred.isEmpty else { return }
+        let events = open.pending.events
+        let deferred = open.deferred
+        let marks = try open.world?() ?? []
+        try committer.enqueue { db in
+            try db.transaction {
+                try Self.insert(events, in: db)
+                try Self.write(deferred, in: db)
+                try Self.writeMarks(marks, in: db)
+            }
+        }
+        open.pending.clear()
+        open.deferred.removeAll()
     }
 
     /// A held `running` state that the write about to be made replaces in
@@ -550,7 +753,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     public func append(_ event: EngineEvent) throws {
         try locked { open in
-            if open.pending.append(event) { try flushPending(&open) }
+            if open.pending.append(event) { try handOff(&open) }
         }
     }
 
@@ -591,6 +794,20 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     // MARK: Serialization and transactions
 
+    /// Waits for the committer's commits (tests: what a kill leaves once
+    /// they are made).
+    func waitForCommits() throws {
+        try locked { open in try open.committer?.drain() }
+    }
+
+    /// Turns the one-step fast paths of held intents and results off (tests).
+    func useGeneralHoldingCode() throws {
+        try locked { open in open.singleFastPath = false }
+    }
+
+    /// Whether a committer thread makes the held commits (tests).
+    var hasCommitter: Bool { mutex.withLock { session?.committer != nil } }
+
     /// `PRAGMA synchronous` of the open connection (1 is NORMAL), for tests.
     func synchronousMode() throws -> Int64 {
         try read { try $0.pragmaInteger("synchronous") }
@@ -602,6 +819,8 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         defer { mutex.unlock() }
         guard session != nil else { throw JournalError.storage("\(path) is not open") }
         do {
+            // A commit the committer could not make fails every later call.
+            try session!.committer?.check()
             return try body(&session!)
         } catch {
             throw Self.journalError(error)
@@ -612,6 +831,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     /// every write made before it).
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
         try locked { open in
+            try open.committer?.drain()
             if !open.deferred.isEmpty { try flushPending(&open) }
             return try body(open.db)
         }
@@ -642,10 +862,12 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             let events = open.pending.events
             let deferred = open.deferred
             let inFlight = open.inFlight
+            try open.committer?.drain()
             try open.db.transaction {
                 try Self.insert(events, in: open.db)
                 try Self.write(deferred, in: open.db)
                 try body(open.db, inFlight)
+                try Self.mark(open.world, in: open.db)
             }
             open.pending.clear()
             open.deferred.removeAll()
@@ -667,14 +889,18 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     /// Writes the buffered events and what `.process` held, in one
-    /// transaction (nothing if none).
-    private func flushPending(_ open: inout Session) throws {
-        guard !open.pending.isEmpty || !open.deferred.isEmpty else { return }
+    /// transaction (nothing if none, unless `force`), with the world's
+    /// marks when one is attached.
+    private func flushPending(_ open: inout Session, force: Bool = false) throws {
+        try open.committer?.drain()
+        guard force || !open.pending.isEmpty || !open.deferred.isEmpty else { return }
         let events = open.pending.events
         let deferred = open.deferred
+        let world = open.world
         try open.db.transaction {
             try Self.insert(events, in: open.db)
             try Self.write(deferred, in: open.db)
+            try Self.mark(world, in: open.db)
         }
         open.pending.clear()
         open.deferred.removeAll()
@@ -685,6 +911,16 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         // once, as the two writes would leave it.
         var held = Set<StepKey>()
         var done: [StepKey: (StepOutcome, Double)] = [:]
+        // A held `running` state that a later held state of the same set
+        // replaces is not written (as `dropHeldRunning` does).
+        var replaced = Set<Int>()
+        var ended = Set<Scope>()
+        for (index, write) in deferred.enumerated().reversed() {
+            if case .state(let phase, let set, _, _, _) = write { ended.insert(Scope(phase: phase, set: set ?? "")) }
+            if case .running(let phase, let set, _, _) = write, ended.contains(Scope(phase: phase, set: set ?? "")) {
+                replaced.insert(index)
+            }
+        }
         for write in deferred {
             if case .intent(let key, _, _) = write { held.insert(key) }
             if case .result(let key, let outcome, let now) = write, held.contains(key) { done[key] = (outcome, now) }
@@ -699,7 +935,7 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             rows.removeAll(keepingCapacity: true)
             count = 0
         }
-        for write in deferred {
+        for (index, write) in deferred.enumerated() {
             switch write {
             case .intent(let key, let detail, let now):
                 if let (outcome, finished) = done[key] {
@@ -715,9 +951,14 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
             case .result(let key, let outcome, let now):
                 try writeRows()
                 try result(key, outcome: outcome, now: now, checked: true, in: db)
+            case .running where replaced.contains(index):
+                continue
             case .running(let phase, let set, let detail, let now):
                 try writeRows()
                 try writeState(phase: phase, set: set, .running, detail: detail, now: now, in: db)
+            case .state(let phase, let set, let state, let detail, let now):
+                try writeRows()
+                try writeState(phase: phase, set: set, state, detail: detail, now: now, in: db)
             }
         }
         try writeRows()
@@ -770,5 +1011,88 @@ public final class SQLiteJournal: JournalStore, @unchecked Sendable {
         case let error as SchemaError: .storage(error.description)
         default: .storage(String(describing: error))
         }
+    }
+}
+
+/// The thread that makes a dry run's held commits (`SQLiteJournal`, with
+/// a world attached and intents held), one after another in the order they
+/// are handed over, while the run goes on. The journal's other uses of the
+/// database wait until it is idle (`drain`), and nothing is handed over
+/// meanwhile (both happen under the journal's lock), so the connection is
+/// never used by two threads at once. After a failed commit it makes no
+/// other (a later one would leave a gap) and every call throws the error.
+final class Committer: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [(Database) throws -> Void] = []
+    private var busy = false
+    private var failure: (any Error)?
+    private var stopping = false
+    private let stopped = DispatchSemaphore(value: 0)
+    private let db: Database
+    /// At most this many commits wait; the next hand-over waits for one.
+    static let queueLimit = 2
+
+    init(db: Database) {
+        self.db = db
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "relevo-journal-commits"
+        thread.start()
+    }
+
+    private func loop() {
+        condition.lock()
+        while true {
+            while jobs.isEmpty && !stopping { condition.wait() }
+            if jobs.isEmpty { break }
+            let job = jobs.removeFirst()
+            busy = true
+            let skip = failure != nil
+            condition.unlock()
+            var error: (any Error)?
+            if !skip {
+                do { try job(db) } catch let thrown { error = thrown }
+            }
+            condition.lock()
+            busy = false
+            if let error, failure == nil { failure = error }
+            condition.broadcast()
+        }
+        condition.unlock()
+        stopped.signal()
+    }
+
+    /// Queues a commit (waiting while `queueLimit` are queued).
+    func enqueue(_ job: @escaping (Database) throws -> Void) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while failure == nil && jobs.count >= Self.queueLimit { condition.wait() }
+        if let failure { throw failure }
+        jobs.append(job)
+        condition.broadcast()
+    }
+
+    /// Waits until every queued commit is made; throws the first failure.
+    func drain() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while busy || !jobs.isEmpty { condition.wait() }
+        if let failure { throw failure }
+    }
+
+    /// Throws the failure of a commit, if one failed.
+    func check() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure { throw failure }
+    }
+
+    /// Makes what is queued, then ends the thread.
+    func stop() {
+        condition.lock()
+        let running = !stopping
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        if running { stopped.wait() }
     }
 }

@@ -12,6 +12,10 @@
 ///   empty, and the store refuses an empty one.
 /// - `seed` is the UInt64 seed's bit pattern as a signed INTEGER.
 /// - `undo_json` is a JSON object of strings, keys sorted.
+/// - A dry run with its world attached (`SQLiteJournal.attachWorld`) adds
+///   `world_logs (name TEXT PRIMARY KEY, length INTEGER NOT NULL)`, the
+///   lengths of its scratch folder's logs at the last commit; no other
+///   reader needs it, so the schema's version is unchanged.
 enum Schema {
     /// 'RELV'.
     static let applicationID: Int64 = 0x5245_4C56

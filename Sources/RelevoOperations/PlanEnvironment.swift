@@ -177,7 +177,8 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
                 refused.append((Self.shown(key.isEmpty ? entry.dn.description : key), problem))
                 continue
             }
-            var fields: [String: String] = [set.key.name: key, "dn": entry.dn.description]
+            let dn = entry.dn.description  // written once for the field and the member
+            var fields: [String: String] = [set.key.name: key, "dn": dn]
             var problem: String?
             var mailboxes: [(store: String, relative: String)] = []
             for field in set.fields {
@@ -209,7 +210,7 @@ open class PlanEnvironment: Environment, @unchecked Sendable {
                 continue
             }
             sized += mailboxes.map { (members.count, $0.store, $0.relative) }
-            members.append(SetMember(key: key, dn: entry.dn.description, fields: fields, activity: 0, bytes: 0, messages: 0))
+            members.append(SetMember(key: key, dn: dn, fields: fields, activity: 0, bytes: 0, messages: 0))
         }
         // Each member's mailboxes measured from listings, all of a store together.
         for (store, items) in Dictionary(grouping: sized, by: \.store).sorted(by: { $0.key < $1.key }) {

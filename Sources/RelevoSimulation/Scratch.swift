@@ -48,6 +48,15 @@ final class Scratch: @unchecked Sendable {
     let hosts: Hosts
     /// The directories' change logs, open for appending (descriptors).
     private var changeLogs: [String: Int32] = [:]
+    /// With `bufferLogs`: each directory change log's records not yet
+    /// written, and its length in bytes (written and buffered).
+    private var changeBuffers: [String: [UInt8]] = [:]
+    private var changeLengths: [String: Int] = [:]
+    /// The logs are buffered and written by `markWorld` (see `bufferLogs`).
+    private(set) var buffersLogs = false
+    /// Each log's length at the journal's last commit, by its path under
+    /// SCRATCH (`markWorld`'s names): replayed up to there, cut there.
+    private let committed: [String: Int]
     /// Called before anything of the run is written under SCRATCH (a
     /// change log line, a host's log record, the DNS answers, a work file,
     /// a notification, a marker): see `SimulatedEnvironment.beforePersisting`.
@@ -55,7 +64,13 @@ final class Scratch: @unchecked Sendable {
     var beforePersisting: (@Sendable () throws -> Void)? {
         get { lock.withLock { hook } }
         set {
-            lock.withLock { hook = newValue }
+            let buffered = lock.withLock {
+                hook = newValue
+                return buffersLogs
+            }
+            // Buffered logs are written by `markWorld`, inside the journal's
+            // commit: no commit before each record.
+            guard !buffered else { return }
             for fs in lock.withLock({ Array(memoryHosts.values) }) { fs.beforeLogging = newValue }
         }
     }
@@ -68,12 +83,15 @@ final class Scratch: @unchecked Sendable {
 
     /// Opens the scratch folder, creating it from the fixtures (found
     /// relative to `fixtureBase`) unless an earlier run of this journal did.
-    init(root: URL, plan: Plan, fixtureBase: URL, hosts: Hosts = .automatic) throws {
+    init(root: URL, plan: Plan, fixtureBase: URL, hosts: Hosts = .automatic, committed: [String: Int] = [:]) throws {
         self.root = root
         self.plan = plan
         let marker = root.appendingPathComponent(".ready")
         let memoryMarker = root.appendingPathComponent(".memory-hosts")
-        if !FileManager.default.fileExists(atPath: marker.path) {
+        let exists = FileManager.default.fileExists(atPath: marker.path)
+        // Lengths apply to the logs they were taken of, not to new ones.
+        self.committed = exists ? committed : [:]
+        if !exists {
             try? FileManager.default.removeItem(at: root)
             var chosen = hosts
             if chosen == .automatic {
@@ -112,7 +130,8 @@ final class Scratch: @unchecked Sendable {
     /// The memory file system of `host` (its log replayed), made once.
     private func memoryHost(_ host: String) throws -> MemoryFileSystem {
         if let known = memoryHosts[host] { return known }
-        let fs = try MemoryFileSystem(name: host, log: url("hosts", host + ".changes").path)
+        let fs = try MemoryFileSystem(name: host, log: url("hosts", host + ".changes").path,
+                                      committed: committed["hosts/\(host).changes"])
         memoryHosts[host] = fs
         return fs
     }
@@ -202,7 +221,7 @@ final class Scratch: @unchecked Sendable {
             if directories[e.name.name] != nil { continue }  // made just now, nothing changed yet
             let base = try String(contentsOf: url("directories", "\(e.name.name).ldif"), encoding: .utf8)
             var directory = try makeDirectory(element: e, ldif: base)
-            let changes = try String(contentsOf: url("directories", "\(e.name.name).changes.ldif"), encoding: .utf8)
+            let changes = try committedChanges(e.name.name)
             if !changes.isEmpty {
                 do {
                     for record in try LDIFReader().read(changes) { try directory.apply(record) }
@@ -215,6 +234,85 @@ final class Scratch: @unchecked Sendable {
         dns = (try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: url("dns.json")))) ?? [:]
     }
 
+    /// The change log of a directory, cut to its committed length when
+    /// the journal recorded one (what follows it was written after the
+    /// journal's last commit: its steps are not in the journal).
+    private func committedChanges(_ element: String) throws -> String {
+        let name = "directories/\(element).changes.ldif"
+        let file = url("directories", "\(element).changes.ldif")
+        var data = try Data(contentsOf: file)
+        if let length = committed[name] {
+            guard length <= data.count else {
+                throw SetupError(description: "\(name) holds \(data.count) bytes, \(length) were committed")
+            }
+            if length < data.count {
+                data = data.prefix(length)
+                guard truncate(file.path, off_t(length)) == 0 else {
+                    throw SetupError(description: "truncate \(file.path): \(String(cString: strerror(errno)))")
+                }
+            }
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SetupError(description: "\(name) is not UTF-8")
+        }
+        return text
+    }
+
+    /// From now on the logs of the world (each memory host's, each
+    /// directory's change log) are gathered in memory and written by
+    /// `markWorld` (or a host's once it gathers a megabyte), instead of one
+    /// `write` per record after `beforePersisting`. For a dry run whose
+    /// journal calls `markWorld` in every commit and records its lengths
+    /// (`SQLiteJournal.attachWorld`), and whose scratch folder is opened
+    /// with those lengths (`committed`) when resumed.
+    func bufferLogs() {
+        let hosts = lock.withLock {
+            buffersLogs = true
+            return Array(memoryHosts.values)
+        }
+        for fs in hosts {
+            fs.beforeLogging = nil
+            fs.bufferedLog = true
+        }
+    }
+
+    /// Writes every log's buffered records and returns each log's length
+    /// (path under SCRATCH, bytes): every change made before the call is in
+    /// its log, within that length.
+    func markWorld() throws -> [(name: String, length: Int)] {
+        try lock.withLock {
+            var marks: [(name: String, length: Int)] = []
+            for element in directories.keys.sorted() {
+                let fd = try changeLog(element)
+                if let buffer = changeBuffers[element], !buffer.isEmpty {
+                    try writeAll(fd, buffer, to: "\(element).changes.ldif")
+                    changeBuffers[element]!.removeAll(keepingCapacity: true)
+                }
+                marks.append(("directories/\(element).changes.ldif", changeLengths[element]!))
+            }
+            for host in memoryHosts.keys.sorted() {
+                if let length = try memoryHosts[host]!.flushLog() { marks.append(("hosts/\(host).changes", length)) }
+            }
+            return marks
+        }
+    }
+
+    /// The change log of `element`, opened for appending (under the lock).
+    private func changeLog(_ element: String) throws -> Int32 {
+        if let fd = changeLogs[element] { return fd }
+        let path = url("directories", "\(element).changes.ldif").path
+        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { throw SetupError(description: "open \(path): \(String(cString: strerror(errno)))") }
+        let end = lseek(fd, 0, SEEK_END)
+        guard end >= 0 else {
+            close(fd)
+            throw SetupError(description: "seek \(path): \(String(cString: strerror(errno)))")
+        }
+        changeLogs[element] = fd
+        changeLengths[element] = Int(end)
+        return fd
+    }
+
     // MARK: - Directories
 
     func directory(_ element: String) -> MemoryDirectory? {
@@ -223,7 +321,9 @@ final class Scratch: @unchecked Sendable {
 
     /// Applies a change and appends it to the element's change log (written
     /// before returning, so a killed run's resume replays it; not synced, as
-    /// nothing of the scratch world is: see `SQLiteJournal.Durability`).
+    /// nothing of the scratch world is: see `SQLiteJournal.Durability`; with
+    /// `bufferLogs`, gathered and written by `markWorld`, at the journal's
+    /// next commit, which is what a resume replays up to).
     func change(_ element: String, _ record: LDIFChangeRecord) throws {
         try lock.withLock {
             guard directories[element] != nil else { throw SetupError(description: "no directory '\(element)'") }
@@ -231,16 +331,28 @@ final class Scratch: @unchecked Sendable {
             // `apply` validates before it changes anything, so a refused
             // change leaves the directory as it was.
             try directories[element]!.apply(.change(record))
-            let text = LDIFWriter(includeVersion: false).write([.change(record)])
-            try hook?()
-            if changeLogs[element] == nil {
-                let path = url("directories", "\(element).changes.ldif").path
-                let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
-                guard fd >= 0 else { throw SetupError(description: "open \(path): \(String(cString: strerror(errno)))") }
-                changeLogs[element] = fd
+            let text = LDIFWriter(includeVersion: false).write([.change(record)]) + "\n"
+            if buffersLogs {
+                // Written by `markWorld`, in the journal's next commit.
+                let fd = try changeLog(element)
+                changeBuffers[element, default: []].append(contentsOf: text.utf8)
+                changeLengths[element]! += text.utf8.count
+                if changeBuffers[element]!.count >= 1 << 20 {
+                    try writeAll(fd, changeBuffers[element]!, to: "\(element).changes.ldif")
+                    changeBuffers[element]!.removeAll(keepingCapacity: true)
+                }
+                return
             }
-            try writeAll(changeLogs[element]!, text + "\n", to: "\(element).changes.ldif")
+            try hook?()
+            let fd = try changeLog(element)
+            try writeAll(fd, text, to: "\(element).changes.ldif")
+            changeLengths[element]! += text.utf8.count
         }
+    }
+
+    private func writeAll(_ fd: Int32, _ bytes: [UInt8], to name: String) throws {
+        let error = bytes.withUnsafeBytes { FileDescriptor.writeAll(fd, $0) }
+        if let error { throw SetupError(description: "writing \(name): \(String(cString: strerror(error)))") }
     }
 
     /// Writes all of `text` to `fd` (one `write` call but for a short one).
@@ -251,6 +363,10 @@ final class Scratch: @unchecked Sendable {
     }
 
     deinit {
+        // Whole records only; a dry run cuts what its journal did not commit.
+        for (element, buffer) in changeBuffers where !buffer.isEmpty {
+            if let fd = changeLogs[element] { _ = buffer.withUnsafeBytes { FileDescriptor.writeAll(fd, $0) } }
+        }
         for fd in changeLogs.values { close(fd) }
     }
 
@@ -297,9 +413,11 @@ final class Scratch: @unchecked Sendable {
     func mx(_ domain: String) -> String? { lock.withLock { dns[domain.lowercased()] } }
 
     func setMX(_ domain: String, _ host: String) throws {
+        // The commit first, outside the lock (the journal's commit takes it
+        // to mark the world).
+        try barrier()
         try lock.withLock {
             dns[domain.lowercased()] = host
-            try hook?()
             try JSONEncoder().encode(dns).write(to: url("dns.json"), options: .atomic)
         }
     }

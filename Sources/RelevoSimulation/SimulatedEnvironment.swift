@@ -24,16 +24,39 @@ public final class SimulatedEnvironment: PlanEnvironment, @unchecked Sendable {
 
     /// `scratch` is created from the fixtures (relative to `fixtureBase`)
     /// unless it already holds an earlier run of the same journal (resume).
-    public init(plan: Plan, scratch: URL, fixtureBase: URL, faults: FaultPlan, hosts: Hosts = .automatic) throws {
+    /// `committedLogs`: the lengths of the world's logs that its journal
+    /// recorded at its last commit (`markWorld`'s names and lengths, kept by
+    /// `SQLiteJournal.attachWorld`): a resumed scratch folder replays its
+    /// logs up to there and cuts them there.
+    public init(plan: Plan, scratch: URL, fixtureBase: URL, faults: FaultPlan, hosts: Hosts = .automatic,
+                committedLogs: [String: Int] = [:]) throws {
         self.scratch = try Scratch(root: scratch, plan: plan, fixtureBase: fixtureBase,
-                                   hosts: Scratch.Hosts(rawValue: hosts.rawValue) ?? .automatic)
+                                   hosts: Scratch.Hosts(rawValue: hosts.rawValue) ?? .automatic,
+                                   committed: committedLogs)
         super.init(plan: plan, faults: faults, timing: plan.fixtures?.timing ?? SimulationTiming())
     }
 
+    /// From now on the world's logs (memory hosts, directory change logs)
+    /// are gathered in memory and written only by `markWorld`, which the
+    /// journal calls inside each of its commits, recording the lengths in
+    /// the same transaction (`SQLiteJournal.attachWorld`). A kill then
+    /// leaves logs that may run past the journal's last commit, never
+    /// short of it, and a resume cuts them back to it (`committedLogs`):
+    /// the journal and the world are restored to the same commit, so no
+    /// commit is needed before a log record any more (`beforePersisting`
+    /// still runs before the other writes: DNS answers, work files,
+    /// notifications, markers, which are not cut back).
+    public func bufferLogs() { scratch.bufferLogs() }
+
+    /// Writes the world's buffered log records; each log's path under the
+    /// scratch folder and its length in bytes.
+    public func markWorld() throws -> [(name: String, length: Int)] { try scratch.markWorld() }
+
     /// Called before anything the run does is written under the scratch
-    /// folder: a memory host's log record, a directory's change log line,
-    /// the DNS answers, a work file, a notification, a crash marker. A dry
-    /// run whose hosts are in memory gives its journal's
+    /// folder: a memory host's log record, a directory's change log line
+    /// (but not with `bufferLogs`: those are written by the journal's
+    /// commits, see there), the DNS answers, a work file, a notification, a
+    /// crash marker. A dry run whose hosts are in memory gives its journal's
     /// `SQLiteJournal.commitHeld` here (with `holdIntents`): then nothing
     /// of its world reaches the disk before the intents that precede it,
     /// and the intents of steps that change nothing lasting (gates, the

@@ -18,7 +18,9 @@ import Glibc
 /// before the call that made it returns, and a new instance on the same log
 /// replays it: a process killed at any point comes back with every change
 /// it made. A record cut short by the kill (the last one) is dropped on
-/// replay: its call had not returned.
+/// replay: its call had not returned. With `bufferedLog` the records are
+/// written by `flushLog` instead, and its owner replays up to the length it
+/// recorded (`init(name:log:committed:)`).
 ///
 /// Thread-safe: every call holds the instance's lock.
 public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
@@ -47,19 +49,53 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
 
     /// An empty file system (its root `/` a directory owned by this
     /// process), or the one recorded in `log` (created when missing).
-    public init(name: String, log path: String? = nil) throws {
+    /// `committed`: replay only the log's first `committed` bytes and cut
+    /// the file there (what a dry run's journal recorded at its last
+    /// commit, see `flushLog`); nil replays every whole record.
+    public init(name: String, log path: String? = nil, committed: Int? = nil) throws {
         self.name = name
         device = Self.devices.locked { Self.lastDevice += 1; return Self.lastDevice }
         root = Node(kind: .directory, mode: 0o755, uid: geteuid(), gid: getegid(), time: FileTime.now, inode: 0)
         if let path {
-            let (records, valid) = try ChangeLog.read(path)
+            let (records, valid) = try ChangeLog.read(path, upTo: committed)
             for record in records { try apply(record) }
             log = try ChangeLog(path: path, truncatingTo: valid)
         }
     }
 
     deinit {
-        if let log { Glibc.close(log.fd) }
+        if var log {
+            // Whole records only; a dry run cuts what its journal did not commit.
+            try? log.flush()
+            Glibc.close(log.fd)
+        }
+    }
+
+    /// Whether log records are gathered in memory and written by
+    /// `flushLog` (or once a megabyte is gathered) rather than one `write`
+    /// each. Only for an owner that calls `flushLog` and records its
+    /// answer atomically with what it commits, then replays no further
+    /// (`init(name:log:committed:)`): a dry run's journal does (see
+    /// `SQLiteJournal.attachWorld`).
+    public var bufferedLog: Bool {
+        get { mutex.locked { log?.buffered ?? false } }
+        set {
+            mutex.locked {
+                guard log != nil else { return }
+                log!.buffered = newValue
+            }
+        }
+    }
+
+    /// Writes the buffered log records; returns the log's length in bytes
+    /// (nil without a log). Every change made before the call is then in
+    /// the file, within that length.
+    public func flushLog() throws -> Int? {
+        try mutex.locked {
+            guard log != nil else { return nil }
+            try log!.flush()
+            return log!.length
+        }
     }
 
     // MARK: StoreFileSystem
@@ -191,7 +227,7 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
 
     /// Follows `path` from the root (links in it followed; the last one
     /// too with `followLast`), as the kernel resolves a path.
-    private func resolve(_ path: String, followLast: Bool) -> (node: Node, path: String)? {
+    func resolve(_ path: String, followLast: Bool, fast: Bool = true) -> (node: Node, path: String)? {
         guard path.hasPrefix("/") else { return nil }
         // The usual case: a canonical path, no link on the way.
         func child(of node: Node, _ name: String) -> Node? {
@@ -199,10 +235,15 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
                   child.kind != .symbolicLink else { return nil }
             return child
         }
+        /// Where the walk in place ends: at a node, at a name that is
+        /// certainly not there (what the general walk below finds too: it
+        /// has come the same way, through directories and no link), or
+        /// where only the general walk can tell (a link, `.`, `..`).
+        enum Walk { case found(Node), missing, general }
         var node = root
         var plain = true
         // The components read in place (no array of them made).
-        let walked: Node?? = path.utf8.withContiguousStorageIfAvailable { bytes in
+        let walked: Walk? = path.utf8.withContiguousStorageIfAvailable { bytes in
             var node = root
             var start = 0
             while start < bytes.count {
@@ -212,15 +253,24 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
                 }
                 var end = start
                 while end < bytes.count, bytes[end] != UInt8(ascii: "/") { end += 1 }
-                guard let next = child(of: node, String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
-                else { return nil }
+                let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                guard let next = child(of: node, name) else {
+                    if fast, name != ".", name != "..", node.kind != .directory || node.children[name] == nil {
+                        return .missing
+                    }
+                    return .general
+                }
                 node = next
                 start = end
             }
-            return node
+            return .found(node)
         }
         if let walked {
-            if let walked { node = walked } else { plain = false }
+            switch walked {
+            case .found(let found): node = found
+            case .missing: return nil
+            case .general: plain = false
+            }
         } else {
             for component in path.utf8.split(separator: UInt8(ascii: "/")) {
                 guard let next = child(of: node, String(decoding: component, as: UTF8.self)) else {
@@ -330,9 +380,9 @@ public final class MemoryFileSystem: StoreFileSystem, @unchecked Sendable {
     }
 
     private func record(_ change: Change) throws {
-        guard let log else { return }
+        guard log != nil else { return }
         try hook?()
-        try log.append(change)
+        try log!.append(change)
     }
 
     /// Replays one recorded change (no log is open yet).

@@ -17,9 +17,21 @@ extension MemoryFileSystem {
     /// its length (4 bytes, little-endian), then a tag and the fields; it is
     /// written with one `write`, so a process killed while writing leaves at
     /// most the last record short, which `read` leaves out.
+    ///
+    /// Buffered (`buffered`): records are gathered in memory and written
+    /// when `flush` is called or the buffer passes `bufferLimit` bytes,
+    /// whole records at a time; `length` counts what is written and what is
+    /// buffered, so it always ends on a record. The owner of a buffered log
+    /// (a dry run: see `MemoryFileSystem.flushLog`) records `length` after
+    /// each `flush` and replays no more than that (`read(_:upTo:)`).
     struct ChangeLog {
         let fd: Int32
         let path: String
+        /// Bytes of whole records: written, then buffered.
+        private(set) var length: Int
+        var buffered = false
+        private var buffer: [UInt8] = []
+        static let bufferLimit = 1 << 20
 
         struct Corrupt: Error, CustomStringConvertible {
             var description: String
@@ -38,19 +50,29 @@ extension MemoryFileSystem {
             }
             self.fd = fd
             self.path = path
+            length = valid
         }
 
         /// The complete records of `path` (none when it does not exist),
-        /// and how many bytes they fill.
-        static func read(_ path: String) throws -> (records: [Change], valid: Int) {
+        /// and how many bytes they fill; with `limit`, only the records in
+        /// its first `limit` bytes (a committed length: a record that
+        /// crosses it is corrupt, since a committed length ends a record).
+        static func read(_ path: String, upTo limit: Int? = nil) throws -> (records: [Change], valid: Int) {
             let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
             if fd < 0 {
-                if errno == ENOENT { return ([], 0) }
+                if errno == ENOENT {
+                    if let limit, limit > 0 { throw corrupt("\(path) is missing, \(limit) bytes were committed") }
+                    return ([], 0)
+                }
                 throw StoreError.io(path: path, operation: "open", errno: errno)
             }
             var bytes: [UInt8] = []
             defer { Glibc.close(fd) }
             try readChunks(fd: fd, path: path) { bytes.append(contentsOf: $0) }
+            if let limit {
+                guard limit <= bytes.count else { throw corrupt("\(path) holds \(bytes.count) bytes, \(limit) were committed") }
+                bytes.removeSubrange(limit...)
+            }
             var records: [Change] = []
             var offset = 0
             while offset + 4 <= bytes.count {
@@ -61,17 +83,41 @@ extension MemoryFileSystem {
                 records.append(try reader.change())
                 offset += 4 + length
             }
+            if let limit, offset != limit { throw corrupt("a record crosses the committed length \(limit) of \(path)") }
             return (records, offset)
         }
 
-        func append(_ change: Change) throws {
+        /// The record of `change`: its length, then its body.
+        static func record(_ change: Change) -> [UInt8] {
             var writer = Writer()
+            writer.bytes = [0, 0, 0, 0]
             writer.put(change)
-            let body = writer.bytes
-            var record = [UInt8(body.count & 0xff), UInt8(body.count >> 8 & 0xff), UInt8(body.count >> 16 & 0xff),
-                          UInt8(body.count >> 24 & 0xff)]
-            record.append(contentsOf: body)
-            try record.withUnsafeBytes { try writeAll(fd: fd, path: path, $0) }
+            let count = writer.bytes.count - 4
+            writer.bytes[0] = UInt8(count & 0xff)
+            writer.bytes[1] = UInt8(count >> 8 & 0xff)
+            writer.bytes[2] = UInt8(count >> 16 & 0xff)
+            writer.bytes[3] = UInt8(count >> 24 & 0xff)
+            return writer.bytes
+        }
+
+        mutating func append(_ change: Change) throws {
+            let record = Self.record(change)
+            if buffered {
+                buffer.append(contentsOf: record)
+                length += record.count
+                if buffer.count >= Self.bufferLimit { try flush() }
+            } else {
+                try record.withUnsafeBytes { try writeAll(fd: fd, path: path, $0) }
+                length += record.count
+            }
+        }
+
+        /// Writes what is buffered (whole records); the file then holds
+        /// `length` bytes.
+        mutating func flush() throws {
+            guard !buffer.isEmpty else { return }
+            try buffer.withUnsafeBytes { try writeAll(fd: fd, path: path, $0) }
+            buffer.removeAll(keepingCapacity: true)
         }
     }
 

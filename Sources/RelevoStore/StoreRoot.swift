@@ -63,7 +63,12 @@ public struct StoreRoot: Hashable, Sendable, CustomStringConvertible {
     /// and the canonical path of the existing part must lie inside the root).
     /// Missing trailing components are allowed (a store about to be created).
     public func resolve(relative: String) throws -> String {
-        let components = try StoreRoot.components(ofRelative: relative)
+        try resolve(relative: relative, components: try StoreRoot.components(ofRelative: relative))
+    }
+
+    /// `resolve(relative:)` with `relative`'s components already split
+    /// and checked (`components(ofRelative:)`).
+    func resolve(relative: String, components: [String]) throws -> String {
         var current = path
         var existing = path
         for (index, component) in components.enumerated() {
@@ -173,9 +178,10 @@ public struct StoreLocation: Hashable, Sendable, CustomStringConvertible {
     public let components: [String]
 
     public init(root: StoreRoot, relative: String) throws {
-        _ = try root.resolve(relative: relative)
+        let components = try StoreRoot.components(ofRelative: relative)
+        _ = try root.resolve(relative: relative, components: components)
         self.root = root
-        self.components = try StoreRoot.components(ofRelative: relative)
+        self.components = components
     }
 
     /// A location whose components were checked by the caller.

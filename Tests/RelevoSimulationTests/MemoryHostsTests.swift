@@ -41,7 +41,12 @@ import RelevoStore
         let journal = try SQLiteJournal(path: journalPath, durability: .process)
         _ = try journal.open(run: RunInfo(mode: "simulate", planName: plan.name, planDigest: "test", startedAt: Date(),
                                           seed: 3, holder: "test:\(getpid())"))
-        if env.hosts == .memory, try journal.holdIntents() {
+        // As `relevo simulate` does: the world's logs written by the
+        // journal's commits, every write held between them.
+        if env.hosts == .memory {
+            env.bufferLogs()
+            #expect(try journal.attachWorld { try env.markWorld() })
+            #expect(try journal.holdIntents())
             env.beforePersisting = { try journal.commitHeld() }
         }
         let engine = Engine(plan: plan, graph: graph, environment: env, journal: journal,
