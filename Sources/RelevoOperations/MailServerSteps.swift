@@ -88,9 +88,11 @@ extension PlanEnvironment {
         let argv = try MailServerControl.argv(server.software, config: server.config, action).get()
         let run = { try self.controlCommand(argv, on: server.host, allowing: self.acceptedExits(action)) }
         // Sets in flight at once share a server's reloads: one at a time,
-        // and one that started after this set asked serves it too.
+        // at least `reloadSpacing` apart, and one that started after this
+        // set asked serves it too.
         let result = action == .reload
-            ? try ReloadCoalescer.shared.reload("\(server.host)\u{0}\(argv.joined(separator: "\u{0}"))", run)
+            ? try ReloadCoalescer.shared.reload("\(server.host)\u{0}\(argv.joined(separator: "\u{0}"))",
+                                                spacing: Self.reloadSpacing, run)
             : try run()
         guard let outcome = result else {
             return StepOutcome(status: .done, evidence: "\(server.host): `\(argv.joined(separator: " "))` (recorded, not run, in a dry run)",
@@ -109,6 +111,10 @@ extension PlanEnvironment {
     /// How long a control command may take on its host (coreutils'
     /// `timeout`): a wedged server fails the step instead of holding the run.
     static var controlTimeout: Int { 60 }
+
+    /// The least time between two reloads of one server that run a command
+    /// (see `ReloadCoalescer`): sets in flight meanwhile share the next one.
+    static var reloadSpacing: Double { 1 }
 
     /// Runs a control command under `timeout` on the host; nil where
     /// commands are not run (dry run).
@@ -184,6 +190,15 @@ extension PlanEnvironment {
 /// of starting another. Concurrent `postfix reload`s are what wedged the
 /// testbed's Postfix (its master blocked on the log socket while postlogd
 /// was being restarted); fewer reloads are kinder to a real server too.
+///
+/// Real reloads of one server also start at least `spacing` seconds apart
+/// (a dry run's, which run nothing, never wait): each `postfix reload`
+/// restarts the queue manager, which puts its active queue back into the
+/// incoming queue. Seven reloads a second (four lanes on the real-time
+/// testbed) had a message activated by five queue managers in turn, 8 s
+/// late, and delivered twice: the last manager handed it out again while
+/// the previous one's delivery agent was still writing it. A set that
+/// asks while a reload waits for its turn is served by that reload.
 final class ReloadCoalescer: @unchecked Sendable {
     static let shared = ReloadCoalescer()
 
@@ -191,17 +206,25 @@ final class ReloadCoalescer: @unchecked Sendable {
         var started = 0
         var finished = 0
         var running = false
+        /// The running reload is past its wait: its command has begun.
+        var begun = false
+        /// When the last reload that ran a command began.
+        var lastRealStart: Date?
         var last: Result<StepOutcome?, Error> = .success(nil)
     }
     // @unchecked Sendable: `states` is guarded by `condition`.
     private let condition = NSCondition()
     private var states: [String: State] = [:]
 
-    /// Runs `body` for `key`, or waits for a run that started after this call.
-    func reload(_ key: String, _ body: () throws -> StepOutcome?) throws -> StepOutcome? {
+    /// Runs `body` for `key`, or waits for a run that started after this
+    /// call; a run waits until `spacing` seconds have passed since the last
+    /// one that ran a command (returned an outcome or failed) began.
+    func reload(_ key: String, spacing: Double = 0, _ body: () throws -> StepOutcome?) throws -> StepOutcome? {
         condition.lock()
-        // A reload this call may rely on must start after it was asked for.
-        let needed = (states[key]?.started ?? 0) + 1
+        // A reload this call may rely on must start after it was asked for:
+        // the one waiting for its turn, if any, else the next.
+        let current = states[key] ?? State()
+        let needed = current.running && !current.begun ? current.started : current.started + 1
         while true {
             let state = states[key] ?? State()
             if state.finished >= needed {
@@ -215,13 +238,21 @@ final class ReloadCoalescer: @unchecked Sendable {
         }
         states[key, default: State()].started += 1
         states[key]!.running = true
+        states[key]!.begun = false
         let number = states[key]!.started
+        let wait = states[key]!.lastRealStart.map { spacing - Date().timeIntervalSince($0) } ?? 0
         condition.unlock()
+        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+        condition.lock()
+        states[key]!.begun = true
+        condition.unlock()
+        let begun = Date()
         let result = Result { try body() }
         condition.lock()
         states[key]!.running = false
         states[key]!.finished = number
         states[key]!.last = result
+        if case .success(nil) = result {} else { states[key]!.lastRealStart = begun }
         condition.broadcast()
         condition.unlock()
         return try result.get()

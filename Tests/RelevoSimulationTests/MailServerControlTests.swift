@@ -81,4 +81,57 @@ import Testing
             #expect(start >= record.requested[i]!, "set \(i) was served by a reload that started before it asked")
         }
     }
+
+    /// Real reloads of one server start `spacing` apart; sets that ask
+    /// while one waits for its turn are served by it; a dry run's reloads
+    /// (no command run: nil) never wait.
+    @Test func realReloadsOfOneServerAreSpacedAndDryOnesNeverWait() throws {
+        let spacing = 0.4
+        let coalescer = ReloadCoalescer()
+        var starts: [Date] = []
+        for _ in 0..<3 {
+            _ = try coalescer.reload("xalumno\u{0}postfix reload", spacing: spacing) {
+                starts.append(Date())
+                return StepOutcome(status: .done, evidence: "reloaded")
+            }
+        }
+        for (a, b) in zip(starts, starts.dropFirst()) {
+            #expect(b.timeIntervalSince(a) >= spacing - 0.001, "\(b.timeIntervalSince(a)) s apart")
+        }
+        // Another server's reloads do not wait for this one's.
+        let otherStart = Date()
+        _ = try coalescer.reload("neon\u{0}postfix reload", spacing: 30) { StepOutcome(status: .done, evidence: "") }
+        #expect(Date().timeIntervalSince(otherStart) < 30)
+
+        // Dry: nothing runs, nothing waits (a 30 s spacing would show).
+        let dry = ReloadCoalescer()
+        let dryStart = Date()
+        for _ in 0..<3 {
+            #expect(try dry.reload("neon\u{0}postfix reload", spacing: 30) { nil } == nil)
+        }
+        #expect(Date().timeIntervalSince(dryStart) < 30)
+
+        // Four sets asking while a reload waits for its turn: one reload serves them all.
+        let waiting = ReloadCoalescer()
+        _ = try waiting.reload("neon", spacing: 1.0) { StepOutcome(status: .done, evidence: "first") }
+        final class Count: @unchecked Sendable { let lock = NSLock(); var runs = 0; var served = 0 }
+        let count = Count()
+        let group = DispatchGroup()
+        for i in 0..<4 {
+            group.enter()
+            Thread.detachNewThread {
+                // Asked within the first 0.4 s of the 1 s wait.
+                Thread.sleep(forTimeInterval: 0.1 * Double(i))
+                let outcome = try? waiting.reload("neon", spacing: 1.0) {
+                    count.lock.withLock { count.runs += 1 }
+                    return StepOutcome(status: .done, evidence: "second")
+                }
+                if outcome?.evidence.hasPrefix("second") == true { count.lock.withLock { count.served += 1 } }
+                group.leave()
+            }
+        }
+        group.wait()
+        #expect(count.runs == 1)
+        #expect(count.served == 4)
+    }
 }
