@@ -194,7 +194,7 @@ extension PlanEnvironment {
 /// Real reloads of one server also start at least `spacing` seconds apart
 /// (a dry run's, which run nothing, never wait): each `postfix reload`
 /// restarts the queue manager, which puts its active queue back into the
-/// incoming queue. Seven reloads a second (four lanes on the real-time
+/// incoming queue. 4.5 reloads a second (four lanes on the real-time
 /// testbed) had a message activated by five queue managers in turn, 8 s
 /// late, and delivered twice: the last manager handed it out again while
 /// the previous one's delivery agent was still writing it. A set that
