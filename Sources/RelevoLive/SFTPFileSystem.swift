@@ -189,8 +189,14 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
         // about 3 ms a MB faster (SHA extensions): worth it from 1 MB on.
         let allowed = bytes.map { $0 >= Self.opensslFromBytes } ?? true ? Hasher.allCases : [.sha256sum]
         let prefix = Self.prefix(base)
-        let plain = paths.filter { !$0.utf8.contains(UInt8(ascii: "\n")) && !$0.utf8.contains(UInt8(ascii: "\\")) }
-        let awkward = plain.count == paths.count ? [] : paths.filter { $0.utf8.contains(UInt8(ascii: "\n")) || $0.utf8.contains(UInt8(ascii: "\\")) }
+        var plain: [String] = [], awkward: [String] = []
+        for path in paths {
+            if path.utf8.contains(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\\") }) {
+                awkward.append(path)
+            } else {
+                plain.append(path)
+            }
+        }
         var digests: [String: String] = [:]
         if !plain.isEmpty {
             guard let answer = try self.digests(prefix: prefix, paths: plain, allowing: allowed) else { return nil }
@@ -209,8 +215,9 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
     /// The digests of `paths` (below `prefix`) by the first usable hasher
     /// of `allowing`; nil when none is.
     private func digests(prefix: String, paths: [String], allowing: [Hasher]) throws -> [String: String]? {
+        let names = Self.nulSeparated(paths.map { prefix + $0 })
+        let wanted = Set(paths)
         for hasher in hashers where allowing.contains(hasher) {
-            let names = Self.nulSeparated(paths.map { prefix + $0 })
             let argv: [String] = switch hasher {
             case .openssl: ["xargs", "-0", "-r", "openssl", "dgst", "-sha256", "-r", "--"]
             case .sha256sum: ["xargs", "-0", "-r", "sha256sum", "--zero", "--"]
@@ -225,7 +232,6 @@ public final class SFTPFileSystem: StoreFileSystem, @unchecked Sendable {
                 lock.withLock { usableHashers.removeAll { $0 == hasher } }
                 continue
             }
-            let wanted = Set(paths)
             var digests: [String: String] = [:]
             let separator: UInt8 = hasher == .sha256sum ? 0 : UInt8(ascii: "\n")
             for record in result.stdout.split(separator: separator) {

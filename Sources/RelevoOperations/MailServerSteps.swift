@@ -252,7 +252,10 @@ final class ReloadCoalescer: @unchecked Sendable {
         states[key]!.running = false
         states[key]!.finished = number
         states[key]!.last = result
-        if case .success(nil) = result {} else { states[key]!.lastRealStart = begun }
+        // Only a reload that ran a command (an outcome, or a failure) spaces the next one.
+        let ranNothing: Bool
+        if case .success(nil) = result { ranNothing = true } else { ranNothing = false }
+        if !ranNothing { states[key]!.lastRealStart = begun }
         condition.broadcast()
         condition.unlock()
         return try result.get()

@@ -126,8 +126,8 @@ extension SSHSession {
     /// ran (the agent is then stopped; the next command starts a new one).
     func runThroughAgent(_ argv: [String], environment: [(name: String, value: String)], stdin: [UInt8],
                          timeout: Double?) throws -> CommandResult? {
-        // The same checks as a command line's: a NUL cannot be carried, names are names.
-        _ = try ShellQuoting.command(argv, environment: environment)
+        // The same refusals as a command line's, without building one.
+        try ShellQuoting.check(argv, environment: environment)
         let what = "command \(argv[0])"
         return try withSession { session -> CommandResult? in
             guard let channel = try agentLocked(session) else { return nil }
@@ -206,8 +206,9 @@ extension SSHSession {
     func stopAgentLocked() {
         guard case .running(let channel) = agentState else { return }
         agentState = .none
-        guard isOpenLocked else { return }
-        ifOpenLocked { libssh2_session_set_blocking($0, 1) }
-        libssh2_channel_free(channel)
+        _ = ifOpenLocked { session in
+            libssh2_session_set_blocking(session, 1)
+            libssh2_channel_free(channel)
+        }
     }
 }

@@ -54,14 +54,30 @@ public enum ShellQuoting {
     /// `command(_:)`.
     public static func command(_ argv: [String], environment: [(name: String, value: String)]) throws -> String {
         guard !environment.isEmpty else { return try command(argv) }
+        try checkNames(environment)
         var line = ""
-        for (name, value) in environment {
-            guard isVariableName(name) else {
-                throw SSHError.invalidArgument("\(try quote(name)) is not an environment variable name")
-            }
-            line += name + "=" + (try quote(value)) + " "
-        }
+        for (name, value) in environment { line += name + "=" + (try quote(value)) + " " }
         return line + "exec " + (try command(argv))
+    }
+
+    /// What `command(_:environment:)` refuses, checked without building the
+    /// line (for carriers that pass the vector as it is, such as the
+    /// command agent): an empty vector, a NUL byte in an argument or a
+    /// value, a name that is not a variable name.
+    public static func check(_ argv: [String], environment: [(name: String, value: String)]) throws {
+        guard !argv.isEmpty else {
+            throw SSHError.invalidArgument("empty argument vector: no program to run")
+        }
+        try checkNames(environment)
+        guard !argv.contains(where: { $0.utf8.contains(0) }), !environment.contains(where: { $0.value.utf8.contains(0) }) else {
+            throw SSHError.invalidArgument("an argument contains a NUL byte, which a command line cannot carry")
+        }
+    }
+
+    private static func checkNames(_ environment: [(name: String, value: String)]) throws {
+        for (name, _) in environment where !isVariableName(name) {
+            throw SSHError.invalidArgument("\(try quote(name)) is not an environment variable name")
+        }
     }
 
     /// A POSIX shell variable name: `[A-Za-z_][A-Za-z0-9_]*`.

@@ -43,6 +43,23 @@ import Testing
         #expect(throws: SSHError.self) { try ShellQuoting.command([], environment: [("A", "x")]) }
     }
 
+    /// `check` refuses exactly what building the line refuses (the agent's
+    /// requests are checked with it).
+    @Test func checkRefusesWhatTheCommandLineRefuses() throws {
+        let cases: [(argv: [String], environment: [(name: String, value: String)])] = [
+            (["ls"], []), (["ls", "a b", "it's"], [("LC_ALL", "C"), ("_A1", "")]),
+            ([], []), ([], [("A", "x")]), (["ls", "a\u{0}b"], []), (["\u{0}"], []), (["ls"], [("A", "x\u{0}")]),
+            (["ls"], [("", "x")]), (["ls"], [("A=B", "x")]), (["ls"], [("1A", "x")]), (["ls"], [("ñ", "x")]),
+        ]
+        for (argv, environment) in cases {
+            let built = (try? ShellQuoting.command(argv, environment: environment)) != nil
+            let checked = (try? ShellQuoting.check(argv, environment: environment)) != nil
+            #expect(built == checked, "\(argv) \(environment)")
+        }
+        try ShellQuoting.check(["ls", "-l"], environment: [("LC_ALL", "C")])
+        #expect(throws: SSHError.self) { try ShellQuoting.check(["ls"], environment: [("A B", "x")]) }
+    }
+
     /// The line run by real shells: the program gets the variable and its
     /// arguments exactly, whatever they hold.
     @Test(arguments: ["/bin/sh", "/bin/bash"])
